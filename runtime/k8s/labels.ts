@@ -1,0 +1,45 @@
+/** Every label, annotation, taint and key runs-fleet puts on Kubernetes objects, in one place. */
+export const DOMAIN = 'runs-fleet.io';
+
+export const LABEL = {
+  name: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+  component: `${DOMAIN}/component`,
+  class: `${DOMAIN}/class`,
+  pool: `${DOMAIN}/pool`,
+  jobId: `${DOMAIN}/job-id`,
+  runAttempt: `${DOMAIN}/run-attempt`,
+  templateHash: `${DOMAIN}/template-hash`,
+} as const;
+
+export const ANNOTATION = {
+  doNotDisrupt: 'karpenter.sh/do-not-disrupt',
+  repo: `${DOMAIN}/repository`,
+  runnerName: `${DOMAIN}/runner-name`,
+  infraRetry: `${DOMAIN}/infrastructure-retry`,
+} as const;
+
+export const MANAGED_BY = 'runs-fleet';
+export const COMPONENT = { runner: 'runner', placeholder: 'placeholder', orchestrator: 'orchestrator' } as const;
+
+/** Runner nodes carry this taint (set on every NodePool) so that only runners and placeholders land there. */
+export const RUNNER_TAINT = { key: `${DOMAIN}/runner`, value: 'true', effect: 'NoSchedule' } as const;
+
+/** Node label (from the NodePool template) naming the class a node was provisioned for. */
+export const NODE_CLASS_LABEL = LABEL.class;
+
+/** Well-known node labels the scheduler and Karpenter understand. */
+export const NODE = {
+  arch: 'kubernetes.io/arch',
+  os: 'kubernetes.io/os',
+  capacityType: 'karpenter.sh/capacity-type',
+  instanceFamily: 'karpenter.k8s.aws/instance-family',
+  instanceGeneration: 'karpenter.k8s.aws/instance-generation',
+  nodePool: 'karpenter.sh/nodepool',
+} as const;
+
+/** Container and Secret names inside a runner pod. */
+export const RUNNER_CONTAINER = 'runner';
+export const DIND_CONTAINER = 'dind';
+export const JIT_SECRET_KEY = 'jitToken';
+export const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
