@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { ConfigError } from '../util/errors.ts';
+
+/**
+ * Everything the orchestrator reads from its environment, validated once at start.
+ * The cluster sets these on the orchestrator Deployment; `npm start` sets them for
+ * the embedded default. docs/configuration.md documents every variable.
+ */
+export interface RuntimeEnv {
+  port: number;
+  webhookSecret: string;
+  /** Accepted too, so a secret can be rotated without failing deliveries. */
+  previousWebhookSecret: string | undefined;
+  valkeyUrl: string;
+  githubAppId: string;
+  githubPrivateKey: string;
+  githubApiUrl: string;
+  runnerNamespace: string;
+  systemNamespace: string;
+  configFile: string;
+  /** Path(s) of a kubeconfig; undefined means in-cluster service-account config. */
+  kubeconfig: string | undefined;
+  /** This replica's identity: consumer name in the stream group and Lease holder. */
+  identity: string;
+  logLevel: string;
+  /** Jobs provisioned at once by this replica. */
+  concurrency: number;
+}
+
+type Env = Record<string, string | undefined>;
+type ReadFile = (path: string) => string;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable and its fix. */
+export function loadEnv(env: Env = process.env, readFile: ReadFile = (p) => readFileSync(p, 'utf8')): RuntimeEnv {
+  const problems: string[] = [];
+  const str = (name: string) => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const required = (name: string, fix: string) => {
+    const v = str(name);
+    if (v === undefined) problems.push(`${name} is not set: ${fix}`);
+    return v ?? '';
+  };
+  const int = (name: string, dflt: number, min: number, max: number) => {
+    const raw = str(name);
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}="${raw}" is not an integer in ${min}..${max}: set it to a number such as ${dflt}`);
+      return dflt;
+    }
+    return n;
+  };
+
+  const port = int('RUNS_FLEET_PORT', 8080, 0, 65535);
+  const webhookSecret = required('RUNS_FLEET_WEBHOOK_SECRET', 'set it to the webhook secret of your GitHub App');
+  const previousWebhookSecret = str('RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS');
+  const valkeyUrl = parseValkeyUrl(
+    required('RUNS_FLEET_VALKEY_URL', 'set it to the Valkey address, e.g. redis://valkey.runs-fleet-system.svc:6379'),
+    str('RUNS_FLEET_VALKEY_PASSWORD'),
+    problems,
+  );
+  const githubAppId = required('RUNS_FLEET_GITHUB_APP_ID', 'set it to the App ID (or client ID) shown on your GitHub App page');
+  if (githubAppId && !/^(\d+|Iv[0-9A-Za-z.]+)$/.test(githubAppId))
+    problems.push('RUNS_FLEET_GITHUB_APP_ID must be the numeric App ID or the client ID (Iv…) of your GitHub App');
+  const githubPrivateKey = readPrivateKey(env, readFile, problems);
+  const githubApiUrl = parseUrl('RUNS_FLEET_GITHUB_API_URL', str('RUNS_FLEET_GITHUB_API_URL') ?? 'https://api.github.com', problems);
+  const runnerNamespace = namespace('RUNS_FLEET_RUNNER_NAMESPACE', str('RUNS_FLEET_RUNNER_NAMESPACE') ?? 'runs-fleet-runners', problems);
+  const systemNamespace = namespace('RUNS_FLEET_SYSTEM_NAMESPACE', str('RUNS_FLEET_SYSTEM_NAMESPACE') ?? 'runs-fleet-system', problems);
+  const configFile = required('RUNS_FLEET_CONFIG_FILE', 'set it to the config document (runner classes, pools, aliases), e.g. /etc/runs-fleet/config.json');
+  const logLevel = str('RUNS_FLEET_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`RUNS_FLEET_LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const concurrency = int('RUNS_FLEET_CONCURRENCY', 16, 1, 256);
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    port, webhookSecret, previousWebhookSecret, valkeyUrl, githubAppId, githubPrivateKey, githubApiUrl,
+    runnerNamespace, systemNamespace, configFile, kubeconfig: str('KUBECONFIG'),
+    identity: str('RUNS_FLEET_POD_NAME') ?? str('HOSTNAME') ?? hostname(), logLevel, concurrency,
+  };
+}
+
+function readPrivateKey(env: Env, readFile: ReadFile, problems: string[]): string {
+  const inline = env.RUNS_FLEET_GITHUB_PRIVATE_KEY?.trim();
+  const file = env.RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE?.trim();
+  if (inline && file) {
+    problems.push('set only one of RUNS_FLEET_GITHUB_PRIVATE_KEY and RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE');
+    return '';
+  }
+  let pem = inline?.replace(/\\n/g, '\n');
+  if (file) {
+    try {
+      pem = readFile(file);
+    } catch (err) {
+      problems.push(`RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): mount the App's private key there`);
+      return '';
+    }
+  }
+  if (!pem) {
+    problems.push('RUNS_FLEET_GITHUB_PRIVATE_KEY or RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE must be set: use the .pem private key generated on your GitHub App page');
+    return '';
+  }
+  // Never echo the value: name the variable and what a key looks like.
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem))
+    problems.push(`${file ? 'RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE' : 'RUNS_FLEET_GITHUB_PRIVATE_KEY'} does not hold a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----")`);
+  return pem;
+}
+
+function parseValkeyUrl(raw: string, password: string | undefined, problems: string[]): string {
+  if (!raw) return '';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push('RUNS_FLEET_VALKEY_URL is not a URL: use redis://host:6379 (or rediss:// for TLS)');
+    return '';
+  }
+  if (!['redis:', 'rediss:', 'valkey:', 'valkeys:'].includes(url.protocol)) {
+    problems.push(`RUNS_FLEET_VALKEY_URL has scheme "${url.protocol}": use redis://, rediss://, valkey:// or valkeys://`);
+    return '';
+  }
+  if (password) url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+function parseUrl(name: string, raw: string, problems: string[]): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+    return raw.replace(/\/+$/, '');
+  } catch {
+    problems.push(`${name}="${raw}" is not an http(s) URL: use https://api.github.com or https://<ghes-host>/api/v3`);
+    return raw;
+  }
+}
+
+function namespace(name: string, value: string, problems: string[]): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63)
+    problems.push(`${name}="${value}" is not a Kubernetes namespace name (lowercase letters, digits, "-")`);
+  return value;
+}

@@ -1,0 +1,187 @@
+import type { Valkey } from 'iovalkey';
+import { queueKeys, type QueueKeys } from './keys.ts';
+import { DEAD_LETTER, ENQUEUE_ONCE, TRIM_ACKED } from './scripts.ts';
+import type { EnqueueResult, QueueEntry, QueuedJob } from './types.ts';
+
+export interface JobQueueOptions {
+  /** Key prefix of this deployment; tests use a unique one each. */
+  prefix?: string;
+  /** This consumer's name in the group (the replica identity). */
+  consumer: string;
+  /** Deliveries after which an entry goes to the dead-letter stream. */
+  maxDeliveries?: number;
+  /** How long a job id + attempt is remembered for deduplication. */
+  dedupeTtlSeconds?: number;
+  /** How long the per-job record (stage timestamps, runner name) is kept. */
+  recordTtlSeconds?: number;
+}
+
+interface Scripts {
+  enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number): Promise<string | null>;
+  deadLetter(jobs: string, dead: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number): Promise<number>;
+  trimAcked(jobs: string, group: string): Promise<number>;
+}
+
+type StreamEntries = [id: string, fields: string[]][];
+
+/**
+ * The durable job queue: one Valkey stream read by one consumer group that every
+ * orchestrator replica joins. At-least-once: an entry stays pending until acked, an
+ * entry left by a dead consumer is reclaimed, and one that keeps failing is moved to
+ * a dead-letter stream with its reason instead of blocking the queue forever.
+ */
+export class JobQueue {
+  readonly keys: QueueKeys;
+  readonly consumer: string;
+  readonly maxDeliveries: number;
+  private readonly dedupeTtl: number;
+  private readonly recordTtl: number;
+  private readonly scripts: Scripts;
+
+  /** `client` runs ordinary commands; `blocking` (optional) runs XREADGROUP BLOCK. */
+  constructor(private readonly client: Valkey, options: JobQueueOptions, private readonly blocking: Valkey = client) {
+    this.keys = queueKeys(options.prefix);
+    this.consumer = options.consumer;
+    this.maxDeliveries = options.maxDeliveries ?? 5;
+    this.dedupeTtl = options.dedupeTtlSeconds ?? 7 * 86_400;
+    this.recordTtl = options.recordTtlSeconds ?? 7 * 86_400;
+    this.scripts = defineScripts(client);
+  }
+
+  /** Creates the stream and the group if they do not exist yet; safe to call on every start. */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.client.xgroup('CREATE', this.keys.jobs, this.keys.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
+    }
+  }
+
+  /** Appends a job unless this job id + run attempt was already stored: one atomic step. */
+  async enqueue(job: QueuedJob): Promise<EnqueueResult> {
+    const id = await this.scripts.enqueueOnce(
+      this.keys.dedupe(job.jobId, job.runAttempt), this.keys.jobs, this.keys.record(job.jobId, job.runAttempt),
+      this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl,
+    );
+    return id ? { status: 'enqueued', id } : { status: 'duplicate' };
+  }
+
+  /**
+   * Appends a job again after infrastructure loss, bypassing deduplication on purpose;
+   * the caller bounds how often (job.requeue.count).
+   */
+  async requeue(job: QueuedJob): Promise<string> {
+    const id = await this.client.xadd(this.keys.jobs, '*', 'job', JSON.stringify(job));
+    return id!;
+  }
+
+  /** New entries for this consumer, waiting up to `blockMs` for the first one. */
+  async read(count: number, blockMs: number): Promise<QueueEntry[]> {
+    const reply = (await this.blocking.xreadgroup(
+      'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.jobs, '>',
+    )) as [string, StreamEntries][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    return entries.map(([id, fields]) => ({ id, job: decode(fields), deliveries: 1 }));
+  }
+
+  async ack(id: string): Promise<void> {
+    await this.client.xack(this.keys.jobs, this.keys.group, id);
+  }
+
+  /**
+   * Takes over entries idle longer than `minIdleMs` (their consumer died or hung).
+   * Entries already delivered `maxDeliveries` times are dead-lettered instead and
+   * returned separately so the caller can log and count them.
+   */
+  async reclaim(minIdleMs: number, count = 50): Promise<{ entries: QueueEntry[]; deadLettered: QueueEntry[]; missing: string[] }> {
+    const [, claimed, deleted] = (await this.client.xautoclaim(
+      this.keys.jobs, this.keys.group, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+    )) as [string, StreamEntries, string[]];
+    // XAUTOCLAIM returns entries trimmed away in its third element; they are acked so
+    // they stop being retried (TRIM_ACKED never trims pending entries, so this is a bug signal).
+    for (const id of deleted ?? []) await this.ack(id);
+    const entries: QueueEntry[] = [];
+    const deadLettered: QueueEntry[] = [];
+    for (const [id, fields] of claimed) {
+      if (!fields) continue;
+      const deliveries = await this.deliveries(id);
+      const entry = { id, job: decode(fields), deliveries };
+      if (deliveries > this.maxDeliveries) {
+        await this.deadLetter(entry, `delivered ${deliveries - 1} times without being acknowledged`);
+        deadLettered.push(entry);
+      } else entries.push(entry);
+    }
+    return { entries, deadLettered, missing: deleted ?? [] };
+  }
+
+  /** Moves an entry to the dead-letter stream with its reason and acks it, atomically. */
+  async deadLetter(entry: QueueEntry, reason: string, at = Date.now()): Promise<void> {
+    await this.scripts.deadLetter(
+      this.keys.jobs, this.keys.deadLetter, this.keys.group, entry.id, JSON.stringify(entry.job), reason, entry.deliveries, at,
+    );
+  }
+
+  /**
+   * Gives an in-flight entry back at shutdown: it stays pending but is marked long idle,
+   * so another replica's next reclaim takes it at once instead of after the idle deadline.
+   */
+  async release(id: string, idleMs: number): Promise<void> {
+    await this.client.xclaim(this.keys.jobs, this.keys.group, this.consumer, 0, id, 'IDLE', idleMs, 'JUSTID');
+  }
+
+  /** Removes entries every consumer has acked; never touches a pending one. */
+  async trim(): Promise<number> {
+    return this.scripts.trimAcked(this.keys.jobs, this.keys.group);
+  }
+
+  /** Stream length, entries pending in the group, entries not yet delivered. */
+  async depth(): Promise<{ length: number; pending: number; lag: number }> {
+    const [length, pending, groups] = await Promise.all([
+      this.client.xlen(this.keys.jobs),
+      this.client.xpending(this.keys.jobs, this.keys.group) as Promise<[number, ...unknown[]]>,
+      this.client.xinfo('GROUPS', this.keys.jobs) as Promise<unknown[][]>,
+    ]);
+    const group = groups.map(toRecord).find((g) => g.name === this.keys.group);
+    const lag = typeof group?.lag === 'number' ? group.lag : 0;
+    return { length, pending: Number(pending[0] ?? 0), lag };
+  }
+
+  async deadLetters(count = 100): Promise<{ id: string; job: QueuedJob; reason: string; deliveries: number }[]> {
+    const rows = (await this.client.xrange(this.keys.deadLetter, '-', '+', 'COUNT', count)) as StreamEntries;
+    return rows.map(([id, fields]) => {
+      const f = toRecord(fields);
+      return { id, job: JSON.parse(String(f.job)) as QueuedJob, reason: String(f.reason), deliveries: Number(f.deliveries) };
+    });
+  }
+
+  private async deliveries(id: string): Promise<number> {
+    const rows = (await this.client.xpending(this.keys.jobs, this.keys.group, id, id, 1)) as [string, string, number, number][];
+    return rows[0]?.[3] ?? 1;
+  }
+}
+
+function decode(fields: string[]): QueuedJob {
+  const f = toRecord(fields);
+  return JSON.parse(String(f.job)) as QueuedJob;
+}
+
+function toRecord(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
+
+function defineScripts(client: Valkey): Scripts {
+  const c = client as unknown as Record<string, unknown>;
+  if (!c.enqueueOnce) {
+    client.defineCommand('enqueueOnce', { numberOfKeys: 3, lua: ENQUEUE_ONCE });
+    client.defineCommand('deadLetterEntry', { numberOfKeys: 2, lua: DEAD_LETTER });
+    client.defineCommand('trimAcked', { numberOfKeys: 1, lua: TRIM_ACKED });
+  }
+  const call = (name: string, ...args: unknown[]) => (c[name] as (...a: unknown[]) => Promise<unknown>).apply(client, args);
+  return {
+    enqueueOnce: (...a) => call('enqueueOnce', ...a) as Promise<string | null>,
+    deadLetter: (...a) => call('deadLetterEntry', ...a) as Promise<number>,
+    trimAcked: (...a) => call('trimAcked', ...a) as Promise<number>,
+  };
+}

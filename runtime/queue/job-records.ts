@@ -1,0 +1,61 @@
+import type { Valkey } from 'iovalkey';
+import { queueKeys, type QueueKeys } from './keys.ts';
+
+/** Stages a job passes through, each stamped once (epoch ms) on its record. */
+export const STAGES = [
+  'receivedAt', 'enqueuedAt', 'dequeuedAt', 'jobCreatedAt', 'scheduledAt', 'nodeReadyAt', 'runningAt', 'inProgressAt', 'finishedAt',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** The per-job record: what happened to one job id + run attempt, kept in a Valkey hash. */
+export interface JobRecord {
+  status?: string;
+  entryId?: string;
+  className?: string;
+  pool?: string;
+  jobName?: string;
+  runnerName?: string;
+  runnerId?: string;
+  repository?: string;
+  /** warm (scheduled on an existing node) or cold (waited for a new node). */
+  start?: 'warm' | 'cold';
+  failure?: string;
+  conclusion?: string;
+  infraRetries?: string;
+  stages: Partial<Record<Stage, number>>;
+}
+
+/** Reads and updates job records. Updates are field-wise, so concurrent writers never clobber each other. */
+export class JobRecords {
+  readonly keys: QueueKeys;
+  constructor(private readonly client: Valkey, prefix?: string, private readonly ttlSeconds = 7 * 86_400) {
+    this.keys = queueKeys(prefix);
+  }
+
+  async update(jobId: number, runAttempt: number, fields: Partial<Omit<JobRecord, 'stages'>>, stages: Partial<Record<Stage, number>> = {}): Promise<void> {
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = String(v);
+    for (const [k, v] of Object.entries(stages)) if (v !== undefined) flat[k] = String(v);
+    if (!Object.keys(flat).length) return;
+    const key = this.keys.record(jobId, runAttempt);
+    await this.client.multi().hset(key, flat).expire(key, this.ttlSeconds).exec();
+  }
+
+  /** Stamps a stage only if it is not stamped yet (the first observation wins). */
+  async stampOnce(jobId: number, runAttempt: number, stage: Stage, at: number): Promise<boolean> {
+    const key = this.keys.record(jobId, runAttempt);
+    return (await this.client.hsetnx(key, stage, String(at))) === 1;
+  }
+
+  async get(jobId: number, runAttempt: number): Promise<JobRecord | undefined> {
+    const raw = await this.client.hgetall(this.keys.record(jobId, runAttempt));
+    if (!raw || !Object.keys(raw).length) return undefined;
+    const stages: Partial<Record<Stage, number>> = {};
+    const rest: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if ((STAGES as readonly string[]).includes(k)) stages[k as Stage] = Number(v);
+      else rest[k] = v;
+    }
+    return { ...(rest as Omit<JobRecord, 'stages'>), stages };
+  }
+}

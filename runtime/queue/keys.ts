@@ -1,0 +1,21 @@
+/** Every Valkey key runs-fleet uses, built in one place. */
+export interface QueueKeys {
+  jobs: string;
+  deadLetter: string;
+  group: string;
+  dedupe(jobId: number, runAttempt: number): string;
+  record(jobId: number, runAttempt: number): string;
+}
+
+export function queueKeys(prefix = 'runs-fleet'): QueueKeys {
+  // The hash tag {prefix} keeps every key of one deployment in one Valkey Cluster slot,
+  // which the multi-key Lua scripts require.
+  const p = `{${prefix}}`;
+  return {
+    jobs: `${p}:jobs`,
+    deadLetter: `${p}:jobs:dead`,
+    group: 'orchestrator',
+    dedupe: (jobId, runAttempt) => `${p}:dedupe:${jobId}:${runAttempt}`,
+    record: (jobId, runAttempt) => `${p}:job:${jobId}:${runAttempt}`,
+  };
+}

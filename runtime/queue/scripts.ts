@@ -1,0 +1,45 @@
+/**
+ * Lua scripts: each is one atomic multi-key step, so that a crash between two
+ * commands can never leave a job half-stored or acked-but-not-dead-lettered.
+ */
+
+/**
+ * KEYS: dedupe, jobs stream, job record. ARGV: dedupe ttl s, payload json, enqueuedAt, record ttl s.
+ * The dedupe marker and the stream entry are written together or not at all.
+ */
+export const ENQUEUE_ONCE = `
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  local id = redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+  redis.call('HSET', KEYS[3], 'status', 'queued', 'entryId', id, 'enqueuedAt', ARGV[3])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+  return id
+end
+return false`;
+
+/** KEYS: jobs stream, dead-letter stream. ARGV: group, entry id, payload, reason, deliveries, at. */
+export const DEAD_LETTER = `
+redis.call('XADD', KEYS[2], '*', 'job', ARGV[3], 'reason', ARGV[4], 'deliveries', ARGV[5], 'entryId', ARGV[2], 'at', ARGV[6])
+return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])`;
+
+/**
+ * KEYS: jobs stream. ARGV: group. Trims entries that every consumer has read and acked:
+ * everything older than the oldest pending entry (or than last-delivered-id when none
+ * is pending). A pending entry is never trimmed, so trimming cannot lose a job.
+ */
+export const TRIM_ACKED = `
+local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
+if not ok then return 0 end
+local minid = nil
+for _, g in ipairs(groups) do
+  local name, last = nil, nil
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i+1] end
+    if g[i] == 'last-delivered-id' then last = g[i+1] end
+  end
+  if name == ARGV[1] then
+    local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
+    if pending[1] > 0 then minid = pending[2] else minid = last end
+  end
+end
+if not minid or minid == '0-0' then return 0 end
+return redis.call('XTRIM', KEYS[1], 'MINID', minid)`;

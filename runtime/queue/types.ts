@@ -1,0 +1,35 @@
+/** A `queued` workflow_job with a runs-fleet label, as stored in the jobs stream. */
+export interface QueuedJob {
+  jobId: number;
+  runId: number;
+  runAttempt: number;
+  /** `owner/name` */
+  repository: string;
+  owner: string;
+  repo: string;
+  /** Present for organisation-owned repositories. */
+  org: string | undefined;
+  installationId: number;
+  /** The job's runs-on labels, as GitHub sent them. */
+  labels: string[];
+  /** The parsed runs-fleet label (a RunnerRequest from runtime/labels), plain JSON. */
+  request: unknown;
+  deliveryId: string;
+  workflowName: string | undefined;
+  jobName: string | undefined;
+  /** Epoch ms the webhook arrived / the job was appended. */
+  receivedAt: number;
+  enqueuedAt: number;
+  /** Set when a sweep or the watcher queues the job again after infrastructure loss. */
+  requeue?: { reason: string; count: number };
+}
+
+/** One stream entry handed to a consumer. */
+export interface QueueEntry {
+  id: string;
+  job: QueuedJob;
+  /** How many times the group has delivered this entry (1 on first read). */
+  deliveries: number;
+}
+
+export type EnqueueResult = { status: 'enqueued'; id: string } | { status: 'duplicate' };
