@@ -9,7 +9,7 @@ import { createIngressMetrics } from './ingress/metrics.ts';
 import { createIngressServer, listen } from './ingress/server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRegistry } from './metrics/registry.ts';
-import { connectValkey, waitReady, type Valkey } from './queue/connection.ts';
+import { connectValkey, valkeyReady, waitReady, type Valkey } from './queue/connection.ts';
 import { JobQueue } from './queue/job-queue.ts';
 import { JobRecords } from './queue/job-records.ts';
 import { systemClock, type Clock } from './util/clock.ts';
@@ -61,7 +61,7 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     log,
     metrics: createIngressMetrics(registry),
     registry,
-    ready: async () => command.status === 'ready' && (await ping(command)),
+    ready: () => valkeyReady(command),
   });
   const address = await listen(server, env.port, options.host);
   log.info({ port: address.port, classes: doc.classes.length, pools: doc.pools.length }, 'orchestrator listening');
@@ -76,14 +76,6 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
 function readDocument(path: string): ConfigDocument {
   const text = readFileSync(path, 'utf8');
   return parseConfigDocument(parseYaml(text), `${path}: `);
-}
-
-async function ping(client: Valkey): Promise<boolean> {
-  try {
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  }
 }
 
 async function shutdown(server: Server, clients: Valkey[], log: Logger): Promise<void> {

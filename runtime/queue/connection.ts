@@ -38,3 +38,13 @@ export async function waitReady(client: Valkey, timeoutMs = 10_000): Promise<voi
     client.on('ready', onReady);
   });
 }
+
+/** Readiness: connected and answering PING. */
+export async function valkeyReady(client: Valkey): Promise<boolean> {
+  if (client.status !== 'ready') return false;
+  try {
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  }
+}

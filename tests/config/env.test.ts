@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { loadEnv } from '../../runtime/config/env.ts';
+import { ConfigError } from '../../runtime/util/errors.ts';
+
+const KEY = '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----\n';
+const base = {
+  RUNS_FLEET_WEBHOOK_SECRET: 'whsec-value-123',
+  RUNS_FLEET_VALKEY_URL: 'redis://valkey.sys.svc:6379',
+  RUNS_FLEET_GITHUB_APP_ID: '123456',
+  RUNS_FLEET_GITHUB_PRIVATE_KEY: KEY,
+  RUNS_FLEET_CONFIG_FILE: '/etc/runs-fleet/config.json',
+  RUNS_FLEET_POD_NAME: 'orchestrator-0',
+};
+const noFile = () => {
+  throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+};
+
+describe('runtime env config', () => {
+  it('reads a complete environment with defaults', () => {
+    const env = loadEnv(base, noFile);
+    assert.equal(env.port, 8080);
+    assert.equal(env.githubApiUrl, 'https://api.github.com');
+    assert.equal(env.runnerNamespace, 'runs-fleet-runners');
+    assert.equal(env.identity, 'orchestrator-0');
+    assert.equal(env.previousWebhookSecret, undefined);
+    assert.equal(env.kubeconfig, undefined);
+  });
+
+  it('supports GitHub Enterprise Server, a key file, rotation and a Valkey password', () => {
+    const { RUNS_FLEET_GITHUB_PRIVATE_KEY: _, ...rest } = base;
+    const env = loadEnv(
+      {
+        ...rest, RUNS_FLEET_GITHUB_API_URL: 'https://ghes.example.com/api/v3/', RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: '/keys/app.pem',
+        RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS: 'old', RUNS_FLEET_VALKEY_PASSWORD: 'p@ss word', KUBECONFIG: '/home/me/.kube/config',
+      },
+      (path) => (path === '/keys/app.pem' ? KEY : noFile()),
+    );
+    assert.equal(env.githubApiUrl, 'https://ghes.example.com/api/v3');
+    assert.equal(env.githubPrivateKey, KEY);
+    assert.equal(env.previousWebhookSecret, 'old');
+    assert.equal(env.valkeyUrl, 'redis://:p%40ss%20word@valkey.sys.svc:6379');
+    assert.equal(env.kubeconfig, '/home/me/.kube/config');
+  });
+
+  it('lists every problem, each naming the variable and the fix, and never echoes a secret', () => {
+    const env = {
+      ...base, RUNS_FLEET_PORT: 'http', RUNS_FLEET_GITHUB_APP_ID: 'my app', RUNS_FLEET_GITHUB_PRIVATE_KEY: 'super-secret-not-a-pem',
+      RUNS_FLEET_VALKEY_URL: 'http://user:hunter2@valkey', RUNS_FLEET_RUNNER_NAMESPACE: 'Runners', RUNS_FLEET_WEBHOOK_SECRET: '',
+    };
+    assert.throws(() => loadEnv(env, noFile), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const text = err.message;
+      for (const name of ['RUNS_FLEET_PORT', 'RUNS_FLEET_GITHUB_APP_ID', 'RUNS_FLEET_GITHUB_PRIVATE_KEY does not hold a PEM', 'RUNS_FLEET_VALKEY_URL has scheme', 'RUNS_FLEET_RUNNER_NAMESPACE', 'RUNS_FLEET_WEBHOOK_SECRET is not set'])
+        assert.ok(text.includes(name), `missing ${name} in ${text}`);
+      assert.ok(!text.includes('super-secret') && !text.includes('hunter2'), 'a secret leaked into the error');
+      return true;
+    });
+  });
+
+  it('refuses both key variables at once and names an unreadable key file', () => {
+    assert.throws(() => loadEnv({ ...base, RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: '/x.pem' }, noFile), /set only one of/);
+    const { RUNS_FLEET_GITHUB_PRIVATE_KEY: _, ...rest } = base;
+    assert.throws(() => loadEnv({ ...rest, RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: '/x.pem' }, noFile), /\/x\.pem cannot be read \(ENOENT\)/);
+  });
+});
