@@ -17,6 +17,7 @@ export const ANNOTATION = {
   repo: `${DOMAIN}/repository`,
   runnerName: `${DOMAIN}/runner-name`,
   infraRetry: `${DOMAIN}/infrastructure-retry`,
+  templateHash: `${DOMAIN}/template-hash`,
 } as const;
 
 export const MANAGED_BY = 'runs-fleet';
@@ -43,3 +44,15 @@ export const RUNNER_CONTAINER = 'runner';
 export const DIND_CONTAINER = 'dind';
 export const JIT_SECRET_KEY = 'jitToken';
 export const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
+
+/** Keys the Pulumi program puts on infrastructure objects (policies read them too). */
+export const INFRA = {
+  /** Node label of the system node group (orchestrator, Valkey, Karpenter, CoreDNS run there). */
+  nodeRoleLabel: `${DOMAIN}/node-role`,
+  /** NodePool annotation: the most CPU the class's warm pools may hold in placeholders (Σ pool.max × class cpu). */
+  warmPoolMaxCpu: `${DOMAIN}/warm-pool-max-cpu`,
+  /** Pod-template annotation: sha256 of the orchestrator bundle; a new bundle rolls the Deployment. */
+  bundleSha256: `${DOMAIN}/bundle-sha256`,
+  /** ConfigMap annotation: sha256 of the rendered config document. */
+  configSha256: `${DOMAIN}/config-sha256`,
+} as const;
