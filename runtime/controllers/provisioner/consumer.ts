@@ -1,0 +1,161 @@
+import type { Logger } from '../../log.ts';
+import type { JobQueue } from '../../queue/job-queue.ts';
+import type { QueueEntry } from '../../queue/types.ts';
+import { PermanentError } from '../../util/errors.ts';
+import { isAbortError, type Clock } from '../../util/clock.ts';
+import type { ProvisionerMetrics } from './metrics.ts';
+
+export interface ConsumerOptions {
+  /** Entries provisioned at once by this replica. */
+  concurrency: number;
+  /** How long XREADGROUP waits for new entries. */
+  blockMs?: number;
+  /** An entry pending this long belongs to a dead or stuck replica and is taken over. */
+  reclaimIdleMs?: number;
+  /** How often pending entries are checked for reclaim, and acked entries trimmed. */
+  reclaimEveryMs?: number;
+}
+
+export interface ConsumerDeps {
+  queue: JobQueue;
+  handle: (entry: QueueEntry, signal: AbortSignal) => Promise<unknown>;
+  clock: Clock;
+  log: Logger;
+  metrics: ProvisionerMetrics;
+}
+
+/**
+ * Reads the jobs stream with bounded concurrency and hands each entry to `handle`:
+ * success → ack; PermanentError → dead-letter with its reason (never retried); any other
+ * failure → left pending, so the reclaim loop (here or on another replica) retries it
+ * until it succeeds or reaches the dead-letter limit. stop() is idempotent and returns
+ * in-flight entries it could not finish to the group for another replica.
+ */
+export class Consumer {
+  /** Aborts in-flight provisioning (after the grace period). */
+  private readonly abort = new AbortController();
+  /** Cuts the loops' sleeps short when shutdown begins. */
+  private readonly wake = new AbortController();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private loops: Promise<void>[] = [];
+  private stopping: Promise<void> | undefined;
+  private draining = false;
+
+  constructor(private readonly deps: ConsumerDeps, private readonly options: ConsumerOptions) {}
+
+  start(): void {
+    if (this.loops.length) throw new Error('consumer already started');
+    this.loops = [this.readLoop(), this.reclaimLoop()];
+  }
+
+  stop(graceMs = 20_000): Promise<void> {
+    return (this.stopping ??= this.shutdown(graceMs));
+  }
+
+  private async readLoop(): Promise<void> {
+    const { queue, log } = this.deps;
+    while (!this.draining) {
+      await this.waitForSlot();
+      if (this.draining) break;
+      try {
+        const free = this.options.concurrency - this.inFlight.size;
+        const entries = await queue.read(free, this.options.blockMs ?? 2_000);
+        for (const e of entries) {
+          // Read just as shutdown began: give it straight back rather than start it.
+          if (this.draining) await queue.release(e.id, 24 * 3_600_000).catch(() => {});
+          else this.dispatch(e);
+        }
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        log.warn({ err: { message: (err as Error).message } }, 'reading the jobs stream failed; retrying');
+        await this.sleep(1_000);
+      }
+    }
+  }
+
+  private async reclaimLoop(): Promise<void> {
+    const { queue, log, metrics } = this.deps;
+    const every = this.options.reclaimEveryMs ?? 15_000;
+    while (!this.draining) {
+      await this.sleep(every);
+      if (this.draining) break;
+      try {
+        const { entries, deadLettered } = await queue.reclaim(this.options.reclaimIdleMs ?? 60_000);
+        for (const e of deadLettered) {
+          metrics.deadLettered.inc({ reason: 'max_deliveries' });
+          metrics.failed.inc({ reason: 'max_deliveries' });
+          log.error({ jobId: e.job.jobId, runAttempt: e.job.runAttempt, deliveries: e.deliveries }, 'job dead-lettered after repeated failures');
+        }
+        for (const e of entries) if (!this.inFlight.has(e.id)) this.dispatch(e);
+        await queue.trim();
+        const depth = await queue.depth();
+        metrics.queue.set({ state: 'lag' }, depth.lag);
+        metrics.queue.set({ state: 'pending' }, depth.pending);
+      } catch (err) {
+        if (!this.abort.signal.aborted) log.warn({ err: { message: (err as Error).message } }, 'reclaiming pending entries failed');
+      }
+    }
+  }
+
+  private dispatch(entry: QueueEntry): void {
+    const { metrics } = this.deps;
+    metrics.inFlight.inc();
+    const run = this.process(entry).finally(() => {
+      this.inFlight.delete(entry.id);
+      metrics.inFlight.dec();
+    });
+    this.inFlight.set(entry.id, run);
+  }
+
+  private async process(entry: QueueEntry): Promise<void> {
+    const { queue, log, metrics } = this.deps;
+    const jobLog = log.child({ jobId: entry.job.jobId, runAttempt: entry.job.runAttempt, deliveryId: entry.job.deliveryId, repository: entry.job.repository });
+    try {
+      await this.deps.handle(entry, this.abort.signal);
+      await queue.ack(entry.id);
+    } catch (err) {
+      if (err instanceof PermanentError) {
+        metrics.failed.inc({ reason: err.reason });
+        metrics.deadLettered.inc({ reason: err.reason });
+        jobLog.error({ reason: err.reason, problem: err.message }, 'job cannot be provisioned; dead-lettered');
+        await queue.deadLetter(entry, `${err.reason}: ${err.message}`, this.deps.clock.now()).catch((e) =>
+          jobLog.error({ err: { message: (e as Error).message } }, 'dead-lettering failed; the entry stays pending'),
+        );
+        return;
+      }
+      if (isAbortError(err) && this.abort.signal.aborted) return;
+      metrics.failed.inc({ reason: 'transient' });
+      jobLog.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'provisioning failed; the entry stays pending and will be retried');
+    }
+  }
+
+  private async waitForSlot(): Promise<void> {
+    while (this.inFlight.size >= this.options.concurrency && !this.draining) await Promise.race(this.inFlight.values());
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    try {
+      await this.deps.clock.sleep(ms, this.wake.signal);
+    } catch {}
+  }
+
+  private async settleInFlight(graceMs: number): Promise<void> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), graceMs);
+    await Promise.race([Promise.allSettled([...this.inFlight.values()]), new Promise((r) => deadline.signal.addEventListener('abort', r))]);
+    clearTimeout(timer);
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    // 1. stop reading and reclaiming; 2. let in-flight work finish within the grace period;
+    // 3. abort what is left; 4. hand its entries back to the group.
+    this.draining = true;
+    this.wake.abort();
+    await Promise.all([Promise.allSettled(this.loops), this.settleInFlight(graceMs)]);
+    const unfinished = [...this.inFlight.keys()];
+    this.abort.abort();
+    await Promise.allSettled([...this.inFlight.values()]);
+    // Handed back so another replica reclaims them at once (an entry acked meanwhile is not pending, so untouched).
+    for (const id of unfinished) await this.deps.queue.release(id, 24 * 3_600_000).catch(() => {});
+  }
+}

@@ -1,0 +1,174 @@
+import type { V1Job } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import type { ConfigDocument } from '../../config/document.ts';
+import { RunnerNameConflictError } from '../../github/errors.ts';
+import { resolveRunner } from '../../labels/resolve.ts';
+import type { ResolvedRunner, RunnerRequest } from '../../labels/types.ts';
+import type { Logger } from '../../log.ts';
+import { buildRunnerObjects, runnerObjectName } from '../../k8s/build-runner-job.ts';
+import { isAlreadyExists, isNotFound, isTransient, type KubeClients } from '../../k8s/client.ts';
+import type { JobRecords } from '../../queue/job-records.ts';
+import type { QueueEntry } from '../../queue/types.ts';
+import type { Clock } from '../../util/clock.ts';
+import { RetryableError } from '../../util/errors.ts';
+import { retry } from '../../util/retry.ts';
+import type { ProvisionerMetrics } from './metrics.ts';
+
+/** What provisioning needs from GitHub: a JIT runner config for one job. */
+export interface JitIssuer {
+  generateJitConfig(args: {
+    scope: 'org' | 'repo'; owner: string; repo: string; installationId: number; name: string; runnerGroupId: number;
+    labels: string[]; signal?: AbortSignal;
+  }): Promise<{ runnerId: number; runnerName: string; encodedJitConfig: string }>;
+}
+
+export interface ProvisionDeps {
+  kube: Pick<KubeClients, 'core' | 'batch'>;
+  github: JitIssuer;
+  records: JobRecords;
+  doc: () => ConfigDocument;
+  namespace: string;
+  clock: Clock;
+  log: Logger;
+  metrics: ProvisionerMetrics;
+  signal?: AbortSignal;
+}
+
+export type ProvisionOutcome = 'created' | 'existed';
+
+const K8S_RETRY = { attempts: 6, baseMs: 100, maxMs: 5_000, retryable: isTransient } as const;
+const GITHUB_RETRY = { attempts: 6, baseMs: 250, maxMs: 15_000 } as const;
+
+/**
+ * One queued job → its runner: resolve the class, get a JIT config, create the Secret and
+ * the Job (in parallel: the Job's pod needs the Secret only once it is scheduled), then
+ * make the Job own the Secret so they are garbage-collected together. Idempotent: on a
+ * redelivery an existing Job means done. Throws PermanentError (e.g. LabelError) for a
+ * job that can never succeed, other errors when retries ran out.
+ */
+export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise<ProvisionOutcome> {
+  const { job } = entry;
+  const doc = deps.doc();
+  const runner = resolveRunner(job.request as RunnerRequest, doc);
+  const name = runnerObjectName(job);
+  const log = deps.log.child({ jobId: job.jobId, runAttempt: job.runAttempt, class: runner.className, name });
+  await deps.records.update(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
+
+  // Only a redelivered entry can find its objects already made; first deliveries skip the reads.
+  if (entry.deliveries > 1) {
+    const existing = await readJob(name, deps);
+    if (existing && (await secretExists(name, deps))) {
+      await adoptSecret(name, existing, deps);
+      log.info('runner Job already existed (redelivery)');
+      deps.metrics.provisioned.inc({ class: runner.className, outcome: 'existed' });
+      return 'existed';
+    }
+  }
+
+  const jit = await issueJit(entry, runner, doc, deps);
+  const objects = buildRunnerObjects({ job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName, encodedJitConfig: jit.encodedJitConfig });
+  const [created] = await Promise.all([
+    createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: objects.job }), () => readJob(name, deps), deps),
+    createOrGet(() => deps.kube.core.createNamespacedSecret({ namespace: deps.namespace, body: objects.secret }), async () => undefined, deps),
+  ]);
+  const now = deps.clock.now();
+  deps.metrics.latency.observe({ class: runner.className }, (now - job.receivedAt) / 1000);
+  await adoptSecret(name, created!, deps);
+  await deps.records.update(
+    job.jobId, job.runAttempt,
+    { status: 'job_created', runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name },
+    { jobCreatedAt: now },
+  );
+  deps.metrics.provisioned.inc({ class: runner.className, outcome: 'created' });
+  log.info({ runnerName: jit.runnerName, cpu: runner.cpu, memoryGiB: runner.memoryGiB, warnings: runner.warnings }, 'runner Job created');
+  return 'created';
+}
+
+async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps) {
+  const { job } = entry;
+  const scope = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
+  return retry(
+    async () => {
+      const name = runnerName(runner.className, job.jobId, job.runAttempt);
+      try {
+        return await deps.github.generateJitConfig({
+          scope, owner: job.owner, repo: job.repo, installationId: job.installationId, name,
+          runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels, signal: deps.signal,
+        });
+      } catch (err) {
+        // A lost response to an earlier attempt leaves the name taken: try again with a fresh suffix.
+        if (err instanceof RunnerNameConflictError) throw new RetryableError(err.message, { cause: err });
+        throw err;
+      }
+    },
+    { ...GITHUB_RETRY, clock: deps.clock, signal: deps.signal },
+  );
+}
+
+/** `rf-<class>-<job>-<attempt>-<nonce>`: unique per job and attempt, at most 64 characters. */
+export function runnerName(className: string, jobId: number, runAttempt: number): string {
+  const suffix = `-${jobId}-${runAttempt}-${randomBytes(3).toString('hex')}`;
+  return `rf-${className}`.slice(0, 64 - suffix.length) + suffix;
+}
+
+async function createOrGet<T>(create: () => Promise<T>, get: () => Promise<T | undefined>, deps: ProvisionDeps): Promise<T | undefined> {
+  return retry(
+    async () => {
+      try {
+        return await create();
+      } catch (err) {
+        if (isAlreadyExists(err)) return get();
+        throw err;
+      }
+    },
+    { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
+  );
+}
+
+async function readJob(name: string, deps: ProvisionDeps): Promise<V1Job | undefined> {
+  return retry(
+    async () => {
+      try {
+        return await deps.kube.batch.readNamespacedJob({ name, namespace: deps.namespace });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
+  );
+}
+
+async function secretExists(name: string, deps: ProvisionDeps): Promise<boolean> {
+  return retry(
+    async () => {
+      try {
+        await deps.kube.core.readNamespacedSecret({ name, namespace: deps.namespace });
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
+  );
+}
+
+/** Makes the Job the Secret's owner, so deleting the Job (or its TTL) removes the JIT config too. */
+async function adoptSecret(name: string, job: V1Job, deps: ProvisionDeps): Promise<void> {
+  const uid = job.metadata?.uid;
+  if (!uid) return;
+  const ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true, blockOwnerDeletion: false }];
+  await retry(
+    async () => {
+      try {
+        await deps.kube.core.patchNamespacedSecret(
+          { name, namespace: deps.namespace, body: [{ op: 'add', path: '/metadata/ownerReferences', value: ownerReferences }] },
+        );
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    },
+    { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
+  );
+}
