@@ -1,0 +1,151 @@
+import type { Pool, RunnerClass } from '../../config/document.ts';
+import { accrue, spentLastDay, type CostLedger } from './cost-ledger.ts';
+import type { DemandSnapshot } from './demand.ts';
+import { DEFAULT_DEMAND_TARGET_OPTIONS, demandTarget, type DemandTarget, type DemandTargetOptions } from './demand-target.ts';
+import { poolFloor } from './schedule.ts';
+
+/**
+ * How many placeholders one pool should run. Pure: the reconciler observes, this decides.
+ *
+ * 1. The floor is the applying schedule window's `min`, else the pool's `min`.
+ * 2. Demand (recent rate and matrix bursts) may want more, up to `max`.
+ * 3. Above the floor, placeholders are spent from the idle budget (`idleCpuHoursPerDayCap`).
+ * 4. While runners of the class wait for a node, placeholders yield: they must not race
+ *    real jobs for new nodes (NodePool limits, EC2 capacity, launch rate), so none are
+ *    added and those runners are subtracted from the target.
+ * 5. Less demand lowers the count only after `scaleDownDelaySeconds`; a lower max, the
+ *    budget and yielding apply at once.
+ * The result never leaves [floor, max].
+ */
+
+export const REASONS = ['floor', 'schedule', 'demand', 'max', 'cost_cap', 'yield_pending', 'scale_down_delay'] as const;
+/** Why the count is what it is: a closed set, safe as a metric label. */
+export type DesiredReason = (typeof REASONS)[number];
+
+/** What one decision hands to the next (stored with the demand state, plain JSON). */
+export interface PoolDecisionState {
+  desired: number;
+  /** Last time demand wanted at least `desired`: the scale-down delay runs from here. */
+  lastAboveAt: number;
+  /** When the decision was made, and the floor then: the idle spend since accrues from these. */
+  at: number;
+  floor: number;
+  ledger: CostLedger;
+}
+
+export interface InFlight {
+  /** Runners waiting for a node that this pool yields to (subtracted from its target). */
+  pendingRunners: number;
+  runningRunners: number;
+  /** Runners of the class waiting for a node across all its pools; any of them stops this pool adding placeholders. */
+  classPendingRunners?: number;
+}
+
+export interface DesiredOptions {
+  /** Raise a schedule window's floor this long before it starts, so its nodes are ready on time. */
+  prewarmMs: number;
+  target: DemandTargetOptions;
+}
+
+export const DEFAULT_DESIRED_OPTIONS: DesiredOptions = { prewarmMs: 180_000, target: DEFAULT_DEMAND_TARGET_OPTIONS };
+
+export interface PoolDecision {
+  pool: string;
+  class: string;
+  desired: number;
+  reason: DesiredReason;
+  /** One line for logs: the numbers behind the reason. */
+  explain: string;
+  floor: number;
+  max: number;
+  /** What demand alone asks for, within [floor, max]. */
+  wanted: number;
+  demand: DemandTarget;
+  /** Placeholders given up for pending runners. */
+  yielded: number;
+  state: PoolDecisionState;
+}
+
+export function desiredPlaceholders(
+  pool: Pool,
+  cls: RunnerClass,
+  demand: DemandSnapshot,
+  inFlight: InFlight,
+  previous: PoolDecisionState | undefined,
+  now: number,
+  options: DesiredOptions = DEFAULT_DESIRED_OPTIONS,
+): PoolDecision {
+  const base = poolFloor(pool, now, options.prewarmMs);
+  const max = pool.max;
+  const floor = Math.min(base.floor, max);
+  const target = demandTarget(demand, options.target);
+  const wanted = clamp(target.slots, floor, max);
+  let reason: DesiredReason = target.slots > max ? 'max' : target.slots > floor ? 'demand' : base.source === 'schedule' ? 'schedule' : 'floor';
+
+  let desired = wanted;
+  const delayMs = pool.scaleDownDelaySeconds * 1000;
+  if (previous && wanted < previous.desired && now - previous.lastAboveAt < delayMs) {
+    desired = Math.min(previous.desired, max);
+    reason = 'scale_down_delay';
+  }
+
+  const ledger = previous ? accrue(previous.ledger, previous.at, now, Math.max(0, previous.desired - previous.floor) * cls.cpu) : [];
+  const budget = budgetCeiling(pool, cls, floor, ledger, now);
+  if (budget !== undefined && desired > budget) [desired, reason] = [budget, 'cost_cap'];
+
+  const beforeYield = desired;
+  const yieldTo = yieldCeiling(floor, wanted, inFlight, previous);
+  if (yieldTo !== undefined && desired > yieldTo) [desired, reason] = [yieldTo, 'yield_pending'];
+
+  desired = clamp(desired, floor, max);
+  const state: PoolDecisionState = {
+    desired,
+    lastAboveAt: wanted >= desired || !previous ? now : previous.lastAboveAt,
+    at: now,
+    floor,
+    ledger,
+  };
+  const decision = { pool: pool.name, class: cls.name, desired, reason, floor, max, wanted, demand: target, yielded: beforeYield - desired, state };
+  return { ...decision, explain: explain(decision, base.schedule, demand, inFlight, pool, ledger, now) };
+}
+
+/** The most placeholders the idle budget still allows: each one added above the floor is held for at least the scale-down delay. */
+function budgetCeiling(pool: Pool, cls: RunnerClass, floor: number, ledger: CostLedger, now: number): number | undefined {
+  if (pool.idleCpuHoursPerDayCap === undefined) return undefined;
+  const left = pool.idleCpuHoursPerDayCap * 3600 - spentLastDay(ledger, now);
+  const holdSeconds = Math.max(pool.scaleDownDelaySeconds, 60);
+  return floor + Math.max(0, Math.floor(left / (cls.cpu * holdSeconds)));
+}
+
+function yieldCeiling(floor: number, wanted: number, inFlight: InFlight, previous: PoolDecisionState | undefined): number | undefined {
+  const classPending = Math.max(inFlight.pendingRunners, inFlight.classPendingRunners ?? 0);
+  if (classPending <= 0) return undefined;
+  const noGrowth = previous?.desired ?? Number.POSITIVE_INFINITY;
+  return Math.max(floor, Math.min(wanted - inFlight.pendingRunners, noGrowth));
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
+
+function explain(
+  d: Omit<PoolDecision, 'explain'>,
+  schedule: string | undefined,
+  demand: DemandSnapshot,
+  inFlight: InFlight,
+  pool: Pool,
+  ledger: CostLedger,
+  now: number,
+): string {
+  const floorFrom = schedule ? `schedule ${schedule}` : 'min';
+  const parts = [
+    `${d.reason}: ${d.desired} placeholders (floor ${d.floor} from ${floorFrom}, max ${d.max})`,
+    `demand ${d.demand.slots} by ${d.demand.basis} (${demand.ratePerMinShort.toFixed(2)}/${demand.ratePerMinLong.toFixed(2)} jobs/min, peak burst ${demand.peakBurst})`,
+    `runners pending ${inFlight.pendingRunners}, running ${inFlight.runningRunners}`,
+  ];
+  if (d.reason === 'scale_down_delay')
+    parts.push(`holding until ${new Date(d.state.lastAboveAt + pool.scaleDownDelaySeconds * 1000).toISOString()}`);
+  if (pool.idleCpuHoursPerDayCap !== undefined)
+    parts.push(`idle ${(spentLastDay(ledger, now) / 3600).toFixed(1)} of ${pool.idleCpuHoursPerDayCap} CPU-h in 24 h`);
+  return parts.join('; ');
+}
