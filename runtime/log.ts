@@ -10,7 +10,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'secret', '*.secret', 'webhookSecret', '*.webhookSecret', 'previousWebhookSecret', '*.previousWebhookSecret',
   'privateKey', '*.privateKey', 'token', '*.token', 'jitConfig', '*.jitConfig', 'encoded_jit_config',
-  '*.encoded_jit_config', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
+  '*.encoded_jit_config', 'encodedJitConfig', '*.encodedJitConfig', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
   'password', '*.password', 'valkeyUrl', '*.valkeyUrl',
 ];
 
