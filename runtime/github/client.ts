@@ -1,0 +1,427 @@
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import type { Clock } from '../util/clock.ts';
+import { systemClock } from '../util/clock.ts';
+import { PermanentError, RetryableError } from '../util/errors.ts';
+import { retry } from '../util/retry.ts';
+import { AppJwtSource, loadAppPrivateKey } from './app-jwt.ts';
+import { errorForStatus, errorReason, GitHubRateLimitedError, GitHubTransientError, githubMessage } from './errors.ts';
+import { DEFAULT_GITHUB_API_URL, GitHubHttp, type HttpMethod, type HttpRequest, type HttpResponse } from './http.ts';
+import { InstallationTokenCache } from './installation-tokens.ts';
+import type { GitHubMetrics } from './metrics.ts';
+import { requestCost, type GitHubRateLimiter, type LimitKey } from './rate-limiter.ts';
+import {
+  AccessTokenResponse, HookDeliveriesPage, InstallationResponse, JitConfigResponse, JobsPage, parseResponse, RunnersPage,
+  RunsPage, WorkflowJobResponse, type HookDelivery, type Runner, type WorkflowJob,
+} from './schemas.ts';
+
+export type { HookDelivery, Runner, WorkflowJob };
+
+export type RunnerScope = 'org' | 'repo';
+
+export interface GitHubClientOptions {
+  /** The JWT issuer: the App's client id (GitHub's recommendation) or its numeric app id. */
+  appId: string | number;
+  /** The App's private key, PEM (PKCS#1 or PKCS#8). */
+  privateKey: string;
+  /** `https://api.github.com` (default) or `https://<ghes-host>/api/v3`. */
+  apiUrl?: string;
+  /** The shared (Valkey) limiter every GitHub call goes through. */
+  limiter: GitHubRateLimiter;
+  /** Replaces the client's own keep-alive Pool. */
+  dispatcher?: Dispatcher;
+  connections?: number;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: GitHubMetrics;
+  /** Deadline of one HTTP attempt (10 s). */
+  timeoutMs?: number;
+  /** Transient failures (5xx, timeout, network): 4 tries, 500 ms doubling, capped at 10 s. */
+  retry?: { attempts?: number; baseMs?: number; maxMs?: number };
+  /** A call waiting longer than this for the rate limiter fails with GitHubRateLimitedError (15 min). */
+  maxRateLimitWaitMs?: number;
+  /** How long owner/repo → installation id lookups are cached (10 min). */
+  installationCacheMs?: number;
+  userAgent?: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** An owner (org or user) and optionally a repository; the installation is looked up when not given. */
+export interface RepoTarget {
+  owner: string;
+  repo: string;
+  installationId?: number;
+}
+
+export interface RunnerTarget {
+  scope: RunnerScope;
+  owner: string;
+  /** Required when scope is `repo`. */
+  repo?: string;
+  installationId?: number;
+}
+
+export interface JitConfigRequest extends RunnerTarget {
+  name: string;
+  /** 1 is the Default group. */
+  runnerGroupId: number;
+  /** 1 to 100 labels; pass the job's own `runs-on` labels. */
+  labels: string[];
+  workFolder?: string;
+}
+
+export interface JitConfig {
+  runnerId: number;
+  runnerName: string;
+  /** Secret: goes into the runner's Kubernetes Secret and nowhere else. */
+  encodedJitConfig: string;
+}
+
+type Auth = { kind: 'app' } | { kind: 'installation'; installationId: number };
+
+interface Call extends Omit<HttpRequest, 'headers'> {
+  operation: string;
+  auth: Auth;
+  /** Set for generate-jitconfig so a 409 becomes RunnerNameConflictError. */
+  runnerName?: string;
+}
+
+const API_VERSION = '2022-11-28';
+const MAX_PAGES = 50;
+const seg = encodeURIComponent;
+
+export class GitHubClient {
+  readonly #http: GitHubHttp;
+  readonly #limiter: GitHubRateLimiter;
+  readonly #jwt: AppJwtSource;
+  readonly #tokens: InstallationTokenCache;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: GitHubMetrics | undefined;
+  readonly #timeoutMs: number;
+  readonly #retry: { attempts: number; baseMs: number; maxMs: number };
+  readonly #maxWaitMs: number | undefined;
+  readonly #installationCacheMs: number;
+  readonly #installations = new Map<string, { id: number; atMs: number }>();
+  readonly #userAgent: string;
+
+  constructor(options: GitHubClientOptions) {
+    this.#http = new GitHubHttp({ apiUrl: options.apiUrl ?? DEFAULT_GITHUB_API_URL, dispatcher: options.dispatcher, connections: options.connections });
+    this.#limiter = options.limiter;
+    this.#jwt = new AppJwtSource(loadAppPrivateKey(options.privateKey), options.appId);
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger();
+    this.#metrics = options.metrics;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#retry = { attempts: 4, baseMs: 500, maxMs: 10_000, ...options.retry };
+    this.#maxWaitMs = options.maxRateLimitWaitMs;
+    this.#installationCacheMs = options.installationCacheMs ?? 10 * 60_000;
+    this.#userAgent = options.userAgent ?? 'runs-fleet';
+    this.#tokens = new InstallationTokenCache((id) => this.#createInstallationToken(id), { clock: this.#clock });
+  }
+
+  /** Registers a just-in-time runner and returns its config (org or repo scope). */
+  async generateJitConfig(request: JitConfigRequest, options: CallOptions = {}): Promise<JitConfig> {
+    validateJitRequest(request);
+    const installationId = await this.#installationFor(request, options);
+    const res = await this.#call(
+      {
+        operation: `generate_jitconfig_${request.scope}`,
+        method: 'POST',
+        path: `${runnersPath(request)}/generate-jitconfig`,
+        body: { name: request.name, runner_group_id: request.runnerGroupId, labels: request.labels, work_folder: request.workFolder ?? '_work' },
+        auth: { kind: 'installation', installationId },
+        runnerName: request.name,
+      },
+      options,
+    );
+    const parsed = parseResponse(JitConfigResponse, 'generate-jitconfig', res.text);
+    return { runnerId: parsed.runner.id, runnerName: parsed.runner.name, encodedJitConfig: parsed.encoded_jit_config };
+  }
+
+  async getJob(target: RepoTarget & { jobId: number }, options: CallOptions = {}): Promise<WorkflowJob> {
+    const installationId = await this.#installationFor(target, options);
+    const res = await this.#call(
+      { operation: 'get_job', method: 'GET', path: `${repoPath(target)}/actions/jobs/${target.jobId}`, auth: { kind: 'installation', installationId } },
+      options,
+    );
+    return parseResponse(WorkflowJobResponse, 'get job', res.text);
+  }
+
+  /** Re-runs one job; GitHub creates a new attempt (run_attempt + 1) that is queued again. */
+  async rerunJob(target: RepoTarget & { jobId: number }, options: CallOptions = {}): Promise<void> {
+    const installationId = await this.#installationFor(target, options);
+    await this.#call(
+      { operation: 'rerun_job', method: 'POST', path: `${repoPath(target)}/actions/jobs/${target.jobId}/rerun`, auth: { kind: 'installation', installationId } },
+      options,
+    );
+  }
+
+  /** Every self-hosted runner registered at the org or repo (all pages). */
+  async listRunners(target: RunnerTarget, options: CallOptions = {}): Promise<Runner[]> {
+    const installationId = await this.#installationFor(target, options);
+    const runners: Runner[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const res = await this.#call(
+        {
+          operation: `list_runners_${target.scope}`,
+          method: 'GET',
+          path: runnersPath(target),
+          query: { per_page: 100, page },
+          auth: { kind: 'installation', installationId },
+          },
+        options,
+      );
+      const parsed = parseResponse(RunnersPage, 'list runners', res.text);
+      runners.push(...parsed.runners);
+      if (parsed.runners.length < 100 || runners.length >= parsed.total_count) break;
+    }
+    return runners;
+  }
+
+  /** Removes a registered runner. Returns false when it was already gone (idempotent). */
+  async deleteRunner(target: RunnerTarget & { runnerId: number }, options: CallOptions = {}): Promise<boolean> {
+    const installationId = await this.#installationFor(target, options);
+    try {
+      await this.#call(
+        {
+          operation: `delete_runner_${target.scope}`,
+          method: 'DELETE',
+          path: `${runnersPath(target)}/${target.runnerId}`,
+          auth: { kind: 'installation', installationId },
+          },
+        options,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof PermanentError && err.reason === 'github_not_found') return false;
+      if (err instanceof PermanentError && err.reason === 'github_validation') {
+        throw new PermanentError('github_runner_busy', `GitHub refused to delete runner ${target.runnerId}: it is running a job`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Jobs GitHub still has queued in a repository: the latest attempt's jobs of every
+   * queued or in-progress run (a run with one job running and one waiting is
+   * "in_progress", so queued runs alone would miss jobs).
+   */
+  async listQueuedJobs(owner: string, repo: string, options: CallOptions & { installationId?: number } = {}): Promise<WorkflowJob[]> {
+    const target: RepoTarget = { owner, repo, installationId: options.installationId };
+    const installationId = await this.#installationFor(target, options);
+    const auth: Auth = { kind: 'installation', installationId };
+    const runIds = new Set<number>();
+    for (const status of ['queued', 'in_progress']) {
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const res = await this.#call(
+          { operation: 'list_runs', method: 'GET', path: `${repoPath(target)}/actions/runs`, query: { status, per_page: 100, page }, auth },
+          options,
+        );
+        const parsed = parseResponse(RunsPage, 'list workflow runs', res.text);
+        for (const run of parsed.workflow_runs) runIds.add(run.id);
+        if (parsed.workflow_runs.length < 100) break;
+      }
+    }
+    const queued = new Map<number, WorkflowJob>();
+    for (const runId of runIds) {
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const res = await this.#call(
+          {
+            operation: 'list_run_jobs',
+            method: 'GET',
+            path: `${repoPath(target)}/actions/runs/${runId}/jobs`,
+            query: { filter: 'latest', per_page: 100, page },
+            auth,
+              },
+          options,
+        );
+        const parsed = parseResponse(JobsPage, 'list jobs for a run', res.text);
+        for (const job of parsed.jobs) if (job.status === 'queued') queued.set(job.id, job);
+        if (parsed.jobs.length < 100) break;
+      }
+    }
+    return [...queued.values()];
+  }
+
+  /** The App's webhook deliveries at or after `since`, newest first (follows the cursor). */
+  async listHookDeliveries(since: Date | number, options: CallOptions = {}): Promise<HookDelivery[]> {
+    const sinceMs = typeof since === 'number' ? since : since.getTime();
+    const out: HookDelivery[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await this.#call(
+        { operation: 'list_hook_deliveries', method: 'GET', path: '/app/hook/deliveries', query: { per_page: 100, cursor }, auth: { kind: 'app' } },
+        options,
+      );
+      const items = parseResponse(HookDeliveriesPage, 'list hook deliveries', res.text);
+      for (const item of items) {
+        if (Date.parse(item.deliveredAt) < sinceMs) return out;
+        out.push(item);
+      }
+      cursor = nextCursor(res.headers.link);
+      if (!cursor) break;
+    }
+    return out;
+  }
+
+  /** Asks GitHub to deliver a recorded webhook again (202: it happens asynchronously). */
+  async redeliver(deliveryId: number, options: CallOptions = {}): Promise<void> {
+    await this.#call(
+      { operation: 'redeliver_hook', method: 'POST', path: `/app/hook/deliveries/${deliveryId}/attempts`, auth: { kind: 'app' } },
+      options,
+    );
+  }
+
+  /** The App installation that covers the repository (or, without `repo`, the org). Cached. */
+  async getInstallationId(owner: string, repo?: string, options: CallOptions = {}): Promise<number> {
+    const cacheKey = repo ? `${owner}/${repo}` : owner;
+    const cached = this.#installations.get(cacheKey);
+    if (cached && this.#clock.now() - cached.atMs < this.#installationCacheMs) return cached.id;
+    const path = repo ? `/repos/${seg(owner)}/${seg(repo)}/installation` : `/orgs/${seg(owner)}/installation`;
+    const res = await this.#call({ operation: 'get_installation', method: 'GET', path, auth: { kind: 'app' } }, options);
+    const { id } = parseResponse(InstallationResponse, 'get installation', res.text);
+    this.#installations.set(cacheKey, { id, atMs: this.#clock.now() });
+    return id;
+  }
+
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
+  async #installationFor(target: { owner: string; repo?: string; installationId?: number; scope?: RunnerScope }, options: CallOptions): Promise<number> {
+    if (target.installationId !== undefined) return target.installationId;
+    return this.getInstallationId(target.owner, target.scope === 'org' ? undefined : target.repo, options);
+  }
+
+  async #createInstallationToken(installationId: number): Promise<{ token: string; expiresAtMs: number }> {
+    const res = await this.#call({
+      operation: 'create_installation_token',
+      method: 'POST',
+      path: `/app/installations/${installationId}/access_tokens`,
+      auth: { kind: 'app' },
+    });
+    const parsed = parseResponse(AccessTokenResponse, 'create installation token', res.text);
+    const expiresAtMs = Date.parse(parsed.expires_at);
+    if (Number.isNaN(expiresAtMs)) throw new PermanentError('github_bad_response', 'GitHub create installation token: expires_at is not a date');
+    return { token: parsed.token, expiresAtMs };
+  }
+
+  /**
+   * One logical call: transient failures are retried with backoff; rate-limit
+   * rejections are waited out through the shared limiter and never count as a try.
+   */
+  async #call(call: Call, options: CallOptions = {}): Promise<HttpResponse> {
+    try {
+      return await retry(() => this.#attempt(call, options.signal), {
+        ...this.#retry,
+        clock: this.#clock,
+        signal: options.signal,
+        retryable: (err) => err instanceof RetryableError && !(err instanceof GitHubRateLimitedError),
+        onRetry: (err, attempt, delayMs) => {
+          this.#metrics?.retries.inc({ operation: call.operation });
+          this.#log.warn({ operation: call.operation, attempt, delayMs, reason: errorReason(err), err: (err as Error).message }, 'GitHub call failed; retrying');
+        },
+      });
+    } catch (err) {
+      this.#metrics?.errors.inc({ operation: call.operation, reason: errorReason(err) });
+      throw err;
+    }
+  }
+
+  async #attempt(call: Call, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const key: LimitKey = { scope: call.auth.kind === 'app' ? 'app' : String(call.auth.installationId), family: call.operation };
+    let reauthenticated = false;
+    for (;;) {
+      await this.#limiter.acquire(key, requestCost(call.method), { signal, maxWaitMs: this.#maxWaitMs });
+      const credential = await this.#credential(call.auth, signal);
+      const res = await this.#send(call, credential, signal);
+      const message = res.status >= 400 ? githubMessage(res.text) : undefined;
+      const verdict = await this.#limiter.observe(key, { status: res.status, headers: res.headers, message });
+      if (verdict.kind !== 'none') continue; // the next acquire waits out the pause
+      if (res.status === 401 && !reauthenticated) {
+        // A revoked or expired token (or a JWT from a skewed clock): get a fresh one once.
+        reauthenticated = true;
+        if (call.auth.kind === 'installation') this.#tokens.invalidate(call.auth.installationId, credential);
+        else this.#jwt.reset();
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      throw errorForStatus(call.operation, res.status, message, { runnerName: call.runnerName });
+    }
+  }
+
+  async #credential(auth: Auth, signal: AbortSignal | undefined): Promise<string> {
+    return auth.kind === 'app' ? this.#jwt.get(this.#clock.now()) : this.#tokens.get(auth.installationId, signal);
+  }
+
+  async #send(call: Call, credential: string, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const started = performance.now();
+    const observe = (statusClass: string) =>
+      this.#metrics?.requestDuration.observe({ operation: call.operation, status_class: statusClass }, (performance.now() - started) / 1000);
+    try {
+      const res = await this.#http.send(
+        {
+          ...call,
+          headers: {
+            accept: 'application/vnd.github+json',
+            authorization: `Bearer ${credential}`,
+            'user-agent': this.#userAgent,
+            'x-github-api-version': API_VERSION,
+          },
+        },
+        combined,
+      );
+      observe(`${Math.floor(res.status / 100)}xx`);
+      this.#log.debug({ operation: call.operation, status: res.status }, 'GitHub call');
+      return res;
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) {
+        observe('timeout');
+        throw new GitHubTransientError('github_timeout', `GitHub ${call.operation}: no response within ${this.#timeoutMs} ms`, { cause: err });
+      }
+      observe('network');
+      const code = (err as { code?: string }).code ?? (err as Error).name;
+      throw new GitHubTransientError('github_network', `GitHub ${call.operation}: network error (${code})`, { cause: err });
+    }
+  }
+}
+
+function repoPath(target: { owner: string; repo: string }): string {
+  return `/repos/${seg(target.owner)}/${seg(target.repo)}`;
+}
+
+function runnersPath(target: RunnerTarget): string {
+  if (target.scope === 'org') return `/orgs/${seg(target.owner)}/actions/runners`;
+  if (!target.repo) throw new PermanentError('github_validation', 'repo-scoped runner call without a repository: pass `repo`');
+  return `${repoPath({ owner: target.owner, repo: target.repo })}/actions/runners`;
+}
+
+function validateJitRequest(r: JitConfigRequest): void {
+  const problems: string[] = [];
+  if (!r.name || r.name.length > 64) problems.push('name must be 1..64 characters');
+  if (!Number.isInteger(r.runnerGroupId) || r.runnerGroupId < 1) problems.push('runnerGroupId must be a positive integer (1 = Default)');
+  if (r.labels.length < 1 || r.labels.length > 100) problems.push(`labels must hold 1..100 entries (got ${r.labels.length})`);
+  if (r.scope === 'repo' && !r.repo) problems.push('repo scope needs `repo`');
+  if (problems.length) throw new PermanentError('github_validation', `generate-jitconfig request invalid: ${problems.join('; ')}`);
+}
+
+/** The `cursor` of the rel="next" link in a Link header, if any. */
+export function nextCursor(link: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(link) ? link.join(',') : link;
+  if (!value) return undefined;
+  for (const part of value.split(',')) {
+    const m = /<([^>]+)>\s*;\s*rel="next"/.exec(part);
+    if (m?.[1]) return new URL(m[1], 'http://x').searchParams.get('cursor') ?? undefined;
+  }
+  return undefined;
+}
+
+export type { HttpMethod };
