@@ -1,12 +1,23 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { parseConfigDocument, type ConfigDocument } from './config/document.ts';
+import type { Dispatcher } from 'undici';
 import type { RuntimeEnv } from './config/env.ts';
+import { createConfigReloadMetrics, watchConfigDocument, type ConfigWatcher } from './config/watch-document.ts';
+import { Consumer } from './controllers/provisioner/consumer.ts';
+import { handleJobEvent } from './controllers/provisioner/job-events.ts';
+import { createProvisionerMetrics } from './controllers/provisioner/metrics.ts';
+import { provision } from './controllers/provisioner/provision.ts';
+import { GitHubClient } from './github/client.ts';
+import { createGitHubMetrics } from './github/metrics.ts';
+import { GitHubRateLimiter, type SecondaryLimitSettings } from './github/rate-limiter.ts';
 import { createIngressMetrics } from './ingress/metrics.ts';
 import { createIngressServer, listen } from './ingress/server.ts';
+import { createKubeClients, loadKubeConfig, type KubeClients } from './k8s/client.ts';
+import { parseRunsOn } from './labels/parse.ts';
+import { validateAliases } from './labels/validate.ts';
+import { ConfigError } from './util/errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRegistry } from './metrics/registry.ts';
 import { connectValkey, valkeyReady, waitReady, type Valkey } from './queue/connection.ts';
@@ -22,13 +33,27 @@ export interface OrchestratorOptions {
   queuePrefix?: string;
   /** Host to bind; all interfaces in the cluster, loopback locally. */
   host?: string;
+  /** A kubeconfig object instead of KUBECONFIG / in-cluster (local mode, tests). */
+  kubeConfig?: KubeConfig;
+  /** GitHub transport override (tests). */
+  githubDispatcher?: Dispatcher;
+  /** Secondary-limit window override (benchmarks against a scaled-down double). */
+  githubSecondaryLimit?: Partial<SecondaryLimitSettings>;
+  /** Consumer timings (tests use short ones). */
+  consumer?: { blockMs?: number; reclaimIdleMs?: number; reclaimEveryMs?: number };
+  /** How often the config document is re-read. */
+  configPollMs?: number;
 }
 
 export interface Orchestrator {
   readonly address: AddressInfo;
+  readonly url: string;
   readonly queue: JobQueue;
   readonly records: JobRecords;
   readonly registry: Registry;
+  readonly config: ConfigWatcher;
+  readonly kube: KubeClients;
+  readonly github: GitHubClient;
   stop(): Promise<void>;
 }
 
@@ -40,23 +65,52 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ level: env.logLevel, name: 'orchestrator' });
   const registry = options.registry ?? createRegistry({ defaultMetrics: true });
-  const doc = readDocument(env.configFile);
+  const config = watchConfigDocument({
+    path: env.configFile, clock, intervalMs: options.configPollMs ?? 10_000, log, metrics: createConfigReloadMetrics(registry),
+  });
+
+  // Alias specs are label grammar, checked here rather than in the document schema so
+  // that the schema stays free of the label parser.
+  const aliasProblems = validateAliases(config.current());
+  if (aliasProblems.length) {
+    await config.stop();
+    throw new ConfigError(aliasProblems.map((p) => `${env.configFile}: ${p}`));
+  }
 
   const command = connectValkey(env.valkeyUrl, 'command');
   const blocking = connectValkey(env.valkeyUrl, 'blocking');
   for (const c of [command, blocking]) c.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'valkey connection error'));
   await waitReady(command, 30_000);
-  const queue = new JobQueue(command, { prefix: options.queuePrefix, consumer: env.identity }, blocking);
+  const prefix = options.queuePrefix ?? 'runs-fleet';
+  const queue = new JobQueue(command, { prefix, consumer: env.identity }, blocking);
   await queue.ensureGroup();
-  const records = new JobRecords(command, options.queuePrefix);
+  const records = new JobRecords(command, prefix);
+
+  const kube = await createKubeClients(options.kubeConfig ?? loadKubeConfig(env.kubeconfig), { registry, connections: env.concurrency * 2 });
+  const githubMetrics = createGitHubMetrics(registry);
+  const limiter = new GitHubRateLimiter({
+    valkey: command, keyPrefix: `${prefix}:github:`, clock, metrics: githubMetrics, logger: log, secondary: options.githubSecondaryLimit,
+  });
+  const github = new GitHubClient({
+    appId: env.githubAppId, privateKey: env.githubPrivateKey, apiUrl: env.githubApiUrl, limiter, clock, logger: log,
+    metrics: githubMetrics, dispatcher: options.githubDispatcher,
+  });
+
+  const provisionerMetrics = createProvisionerMetrics(registry);
+  const provisionDeps = {
+    kube, github, records, doc: () => config.current(), namespace: env.runnerNamespace, clock, log, metrics: provisionerMetrics,
+  };
+  const consumer = new Consumer(
+    { queue, handle: (entry, signal) => provision(entry, { ...provisionDeps, signal }), clock, log, metrics: provisionerMetrics },
+    { concurrency: env.concurrency, ...options.consumer },
+  );
 
   const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
   const server = createIngressServer({
     secrets: () => secrets,
-    classify: () => {
-      throw Object.assign(new Error('runner provisioning is not built yet'), { reason: 'not_built' });
-    },
+    classify: (labels) => parseRunsOn(labels, config.current().aliases),
     enqueue: (job) => queue.enqueue(job),
+    onJobEvent: (event) => handleJobEvent(event, { kube, github, records, namespace: env.runnerNamespace, clock, log }),
     clock,
     log,
     metrics: createIngressMetrics(registry),
@@ -64,25 +118,31 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     ready: () => valkeyReady(command),
   });
   const address = await listen(server, env.port, options.host);
-  log.info({ port: address.port, classes: doc.classes.length, pools: doc.pools.length }, 'orchestrator listening');
+  consumer.start();
+  const doc = config.current();
+  log.info({ port: address.port, classes: doc.classes.length, pools: doc.pools.length, identity: env.identity }, 'orchestrator started');
 
   let stopping: Promise<void> | undefined;
   return {
-    address, queue, records, registry,
-    stop: () => (stopping ??= shutdown(server, [command, blocking], log)),
+    address, url: `http://${options.host ?? '127.0.0.1'}:${address.port}`, queue, records, registry, config, kube, github,
+    stop: () => (stopping ??= (async () => {
+      await closeServer(server);
+      await consumer.stop();
+      await config.stop();
+      await github.close();
+      await kube.close();
+      for (const c of [command, blocking]) c.disconnect();
+      log.info('orchestrator stopped');
+    })()),
   };
 }
 
-function readDocument(path: string): ConfigDocument {
-  const text = readFileSync(path, 'utf8');
-  return parseConfigDocument(parseYaml(text), `${path}: `);
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), 5_000);
+  await closed;
+  clearTimeout(timer);
 }
 
-async function shutdown(server: Server, clients: Valkey[], log: Logger): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
-  for (const c of clients) c.disconnect();
-  log.info('orchestrator stopped');
-}
+export type { Valkey };

@@ -16,7 +16,12 @@ export interface JobRecord {
   jobName?: string;
   runnerName?: string;
   runnerId?: string;
+  /** The runner GitHub reported for the job (may differ from ours when a runner was taken by another job). */
+  pickedBy?: string;
   repository?: string;
+  /** `org` or `repo`: where the JIT runner was registered. */
+  scope?: string;
+  installationId?: string;
   /** warm (scheduled on an existing node) or cold (waited for a new node). */
   start?: 'warm' | 'cold';
   failure?: string;

@@ -1,6 +1,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { ConfigDocument } from '../../config/document.ts';
+import type { GitHubClient } from '../../github/client.ts';
 import { RunnerNameConflictError } from '../../github/errors.ts';
 import { resolveRunner } from '../../labels/resolve.ts';
 import type { ResolvedRunner, RunnerRequest } from '../../labels/types.ts';
@@ -15,12 +16,7 @@ import { retry } from '../../util/retry.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
 
 /** What provisioning needs from GitHub: a JIT runner config for one job. */
-export interface JitIssuer {
-  generateJitConfig(args: {
-    scope: 'org' | 'repo'; owner: string; repo: string; installationId: number; name: string; runnerGroupId: number;
-    labels: string[]; signal?: AbortSignal;
-  }): Promise<{ runnerId: number; runnerName: string; encodedJitConfig: string }>;
-}
+export type JitIssuer = Pick<GitHubClient, 'generateJitConfig'>;
 
 export interface ProvisionDeps {
   kube: Pick<KubeClients, 'core' | 'batch'>;
@@ -76,7 +72,10 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   await adoptSecret(name, created!, deps);
   await deps.records.update(
     job.jobId, job.runAttempt,
-    { status: 'job_created', runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name },
+    {
+      status: 'job_created', runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
+      scope: jit.scope, installationId: String(job.installationId),
+    },
     { jobCreatedAt: now },
   );
   deps.metrics.provisioned.inc({ class: runner.className, outcome: 'created' });
@@ -86,15 +85,16 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
 
 async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps) {
   const { job } = entry;
-  const scope = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
-  return retry(
+  // Org-scoped runners need an organisation; a user-owned repository gets a repo-scoped runner.
+  const scope: 'org' | 'repo' = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
+  const jit = await retry(
     async () => {
       const name = runnerName(runner.className, job.jobId, job.runAttempt);
       try {
-        return await deps.github.generateJitConfig({
-          scope, owner: job.owner, repo: job.repo, installationId: job.installationId, name,
-          runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels, signal: deps.signal,
-        });
+        return await deps.github.generateJitConfig(
+          { scope, owner: job.owner, repo: job.repo, installationId: job.installationId, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
+          { signal: deps.signal },
+        );
       } catch (err) {
         // A lost response to an earlier attempt leaves the name taken: try again with a fresh suffix.
         if (err instanceof RunnerNameConflictError) throw new RetryableError(err.message, { cause: err });
@@ -103,6 +103,7 @@ async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDo
     },
     { ...GITHUB_RETRY, clock: deps.clock, signal: deps.signal },
   );
+  return { ...jit, scope };
 }
 
 /** `rf-<class>-<job>-<attempt>-<nonce>`: unique per job and attempt, at most 64 characters. */
