@@ -1,0 +1,97 @@
+import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ConfigDocument } from '../../config/document.ts';
+import { COMPONENT, LABEL, MANAGED_BY } from '../../k8s/labels.ts';
+import { poolOfRunner, type RunnerCounts } from './desired-pools.ts';
+
+/** Pure readings of observed objects: what the reconciler knows before it decides. */
+
+export const RUNNER_LIST_SELECTOR = `${LABEL.component}=${COMPONENT.runner},${LABEL.managedBy}=${MANAGED_BY}`;
+
+export type RunnerPhase = 'waiting_for_node' | 'binding' | 'running' | 'done';
+
+export function timeOf(value: Date | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * Where a runner pod is on its way to running. `binding` is a pod the scheduler has
+ * already found room for (it is nominated onto a node while a placeholder there is
+ * evicted, or bound and starting): it is taking a warm slot, not waiting for a new node,
+ * so placeholders need not yield to it.
+ */
+export function runnerPhase(pod: V1Pod): RunnerPhase {
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed' || pod.metadata?.deletionTimestamp) return 'done';
+  if (phase === 'Running') return 'running';
+  if (pod.spec?.nodeName || pod.status?.nominatedNodeName) return 'binding';
+  return 'waiting_for_node';
+}
+
+/** Runner pods per pool: waiting for a node vs on one. Pods of classes without a pool are left out. */
+export function countRunners(doc: ConfigDocument, pods: readonly V1Pod[]): Map<string, RunnerCounts> {
+  const counts = new Map<string, RunnerCounts>();
+  for (const pod of pods) {
+    const pool = runnerPool(doc, pod);
+    const phase = runnerPhase(pod);
+    if (!pool || phase === 'done') continue;
+    const c = counts.get(pool) ?? { pending: 0, running: 0 };
+    if (phase === 'waiting_for_node') c.pending++;
+    else c.running++;
+    counts.set(pool, c);
+  }
+  return counts;
+}
+
+export function runnerPool(doc: ConfigDocument, pod: V1Pod): string | undefined {
+  const labels = pod.metadata?.labels ?? {};
+  const cls = labels[LABEL.class];
+  return cls ? poolOfRunner(doc, { class: cls, pool: labels[LABEL.pool] }) : undefined;
+}
+
+/**
+ * Arrivals per pool: runner pods not seen before, as creation times in order. `seen` is
+ * the set of pod uids this leader already counted; a new leader (`seen` undefined) counts
+ * only pods created after the newest arrival in the stored history (`since`), so the
+ * previous leader's arrivals are not counted twice.
+ */
+export function newArrivals(
+  doc: ConfigDocument,
+  pods: readonly V1Pod[],
+  seen: ReadonlySet<string> | undefined,
+  since: ReadonlyMap<string, number | undefined>,
+): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const pod of pods) {
+    const uid = pod.metadata?.uid;
+    const created = timeOf(pod.metadata?.creationTimestamp);
+    const pool = runnerPool(doc, pod);
+    if (!uid || created === undefined || !pool || seen?.has(uid)) continue;
+    const after = since.get(pool);
+    if (!seen && after !== undefined && created <= after) continue;
+    out.set(pool, [...(out.get(pool) ?? []), created]);
+  }
+  for (const times of out.values()) times.sort((a, b) => a - b);
+  return out;
+}
+
+/**
+ * A warm hit: the runner went onto a node that existed when the runner was created
+ * (it took a placeholder's place or a free slot). A miss: its node came up later, for it.
+ */
+export function isWarmHit(pod: V1Pod, node: V1Node): boolean {
+  const created = timeOf(pod.metadata?.creationTimestamp) ?? 0;
+  const nodeCreated = timeOf(node.metadata?.creationTimestamp) ?? 0;
+  return nodeCreated <= created;
+}
+
+/** Placeholder Deployments by pool name (from the pool label). */
+export function placeholdersByPool(deployments: readonly V1Deployment[]): Map<string, V1Deployment> {
+  const out = new Map<string, V1Deployment>();
+  for (const d of deployments) {
+    const pool = d.metadata?.labels?.[LABEL.pool];
+    if (pool) out.set(pool, d);
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+import type { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { ConfigDocument } from '../../config/document.ts';
+import type { Logger } from '../../log.ts';
+import type { Clock } from '../../util/clock.ts';
+import { applyAction, type ActionOutcome } from './apply.ts';
+import { PLACEHOLDER_LIST_SELECTOR } from './build-placeholder.ts';
+import { DEFAULT_DEMAND_OPTIONS, demandSnapshot, emptyDemand, recordArrivals, type DemandOptions } from './demand.ts';
+import { desiredForPools } from './desired-pools.ts';
+import { DEFAULT_DESIRED_OPTIONS, type DesiredOptions, type PoolDecision } from './desired.ts';
+import type { WarmPoolMetrics } from './metrics.ts';
+import { countRunners, newArrivals, placeholdersByPool, RUNNER_LIST_SELECTOR } from './observe.ts';
+import { planPlaceholders, type PlaceholderAction } from './plan.ts';
+import { memoryStateStore, type StoredPoolState, type WarmPoolStateStore } from './state-store.ts';
+import { WarmPoolAccounting } from './accounting.ts';
+
+export const name = 'warmpool.placeholders';
+
+export interface WarmPoolDeps {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  /** The runner namespace: runner pods and placeholder Deployments live there. */
+  namespace: string;
+  /** The config document in use (re-read every pass, so a reload applies on the next one). */
+  doc: () => ConfigDocument;
+  clock: Clock;
+  log: Logger;
+  metrics?: WarmPoolMetrics;
+  store?: WarmPoolStateStore;
+  desired?: DesiredOptions;
+  demand?: DemandOptions;
+}
+
+export interface ReconcileResult {
+  decisions: PoolDecision[];
+  actions: Array<{ action: PlaceholderAction; outcome: ActionOutcome | 'failed' }>;
+  errors: unknown[];
+}
+
+/**
+ * The warm-pool controller (run by the leader only): each pass observes placeholder
+ * Deployments and runner pods, updates demand, decides per pool, and writes only what
+ * differs. State that must survive a leader change goes to the store.
+ */
+export class WarmPoolController {
+  readonly name = name;
+  private states: Map<string, StoredPoolState> | undefined;
+  /** Runner pod uids already counted as arrivals by this leader (undefined until the first pass). */
+  private seen: Set<string> | undefined;
+  private readonly accounting: WarmPoolAccounting;
+
+  constructor(private readonly deps: WarmPoolDeps) {
+    this.accounting = new WarmPoolAccounting(deps.core, deps.metrics, deps.clock.now());
+  }
+
+  async reconcile(): Promise<ReconcileResult> {
+    const { apps, core, namespace, clock } = this.deps;
+    const doc = this.deps.doc();
+    const now = clock.now();
+    const [deployments, pods] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace, labelSelector: PLACEHOLDER_LIST_SELECTOR }),
+      core.listNamespacedPod({ namespace, labelSelector: RUNNER_LIST_SELECTOR }),
+    ]);
+    const states = await this.loadStates(doc, now);
+    this.recordDemand(doc, pods.items, states);
+
+    const snapshots = new Map([...states].map(([pool, s]) => [pool, demandSnapshot(s.demand, now, this.demandOptions)]));
+    const decided = new Map([...states].flatMap(([pool, s]) => (s.decision ? [[pool, s.decision] as const] : [])));
+    const decisions = desiredForPools(doc, snapshots, countRunners(doc, pods.items), decided, now, this.deps.desired ?? DEFAULT_DESIRED_OPTIONS);
+    for (const d of decisions) states.get(d.pool)!.decision = d.state;
+
+    const observed = placeholdersByPool(deployments.items);
+    const result = await this.execute(planPlaceholders(doc, namespace, decisions, observed), decisions);
+    await this.deps.store?.save(states);
+    await this.accounting.record(doc, decisions, observed, pods.items, now);
+    this.logChanges(decisions, result);
+    return result;
+  }
+
+  private get demandOptions(): DemandOptions {
+    return this.deps.demand ?? DEFAULT_DEMAND_OPTIONS;
+  }
+
+  private async loadStates(doc: ConfigDocument, now: number): Promise<Map<string, StoredPoolState>> {
+    this.states ??= await (this.deps.store ?? memoryStateStore()).load(now);
+    for (const pool of this.states.keys()) if (!doc.pools.some((p) => p.name === pool)) this.states.delete(pool);
+    for (const pool of doc.pools) if (!this.states.has(pool.name)) this.states.set(pool.name, { demand: emptyDemand(now) });
+    return this.states;
+  }
+
+  private recordDemand(doc: ConfigDocument, pods: V1Pod[], states: Map<string, StoredPoolState>): void {
+    const since = new Map([...states].map(([pool, s]) => [pool, s.demand.lastArrivalAt]));
+    for (const [pool, times] of newArrivals(doc, pods, this.seen, since)) {
+      const state = states.get(pool);
+      if (state) state.demand = times.reduce((d, t) => recordArrivals(d, t, 1, this.demandOptions), state.demand);
+    }
+    // Only pods still listed need remembering: a finished Job's pod is gone for good.
+    this.seen = new Set(pods.flatMap((p) => (p.metadata?.uid ? [p.metadata.uid] : [])));
+  }
+
+  private async execute(actions: PlaceholderAction[], decisions: PoolDecision[]): Promise<ReconcileResult> {
+    const result: ReconcileResult = { decisions, actions: [], errors: [] };
+    // One pool's failure must not hold the others back; each is retried on the next pass.
+    await Promise.all(
+      actions.map(async (action) => {
+        try {
+          result.actions.push({ action, outcome: await applyAction(this.deps.apps, this.deps.namespace, action) });
+        } catch (err) {
+          result.actions.push({ action, outcome: 'failed' });
+          result.errors.push(err);
+          this.deps.log.warn({ err, pool: action.pool, kind: action.kind }, 'placeholder write failed; retrying next pass');
+        }
+      }),
+    );
+    return result;
+  }
+
+  private logChanges(decisions: PoolDecision[], result: ReconcileResult): void {
+    for (const { action, outcome } of result.actions) {
+      if (outcome === 'failed' || outcome === 'unchanged') continue;
+      const decision = decisions.find((d) => d.pool === action.pool);
+      this.deps.log.info({ pool: action.pool, kind: action.kind, outcome, desired: decision?.desired, reason: decision?.reason }, decision?.explain ?? `placeholder Deployment ${outcome}`);
+    }
+  }
+}
