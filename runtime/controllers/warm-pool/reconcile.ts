@@ -46,7 +46,7 @@ export class WarmPoolController {
   private states: Map<string, StoredPoolState> | undefined;
   /** Runner pod uids already counted as arrivals by this leader (undefined until the first pass). */
   private seen: Set<string> | undefined;
-  private readonly accounting: WarmPoolAccounting;
+  private accounting: WarmPoolAccounting;
 
   constructor(private readonly deps: WarmPoolDeps) {
     this.accounting = new WarmPoolAccounting(deps.core, deps.metrics, deps.clock.now());
@@ -74,6 +74,13 @@ export class WarmPoolController {
     await this.accounting.record(doc, decisions, observed, pods.items, now);
     this.logChanges(decisions, result);
     return result;
+  }
+
+  /** Drops what this replica remembers; the next pass reloads from the store and counts hits from now on. */
+  forget(): void {
+    this.states = undefined;
+    this.seen = undefined;
+    this.accounting = new WarmPoolAccounting(this.deps.core, this.deps.metrics, this.deps.clock.now());
   }
 
   private get demandOptions(): DemandOptions {
