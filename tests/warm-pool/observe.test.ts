@@ -19,7 +19,7 @@ const doc = parseConfigDocument({
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0);
 
 let n = 0;
-function pod(o: { cls?: string; pool?: string; phase?: string; node?: string; nominated?: string; created?: number; deleting?: boolean } = {}): V1Pod {
+function pod(o: { cls?: string; pool?: string; phase?: string; node?: string; nominated?: string; created?: number; deleting?: boolean; tried?: boolean } = {}): V1Pod {
   n++;
   return {
     metadata: {
@@ -29,13 +29,19 @@ function pod(o: { cls?: string; pool?: string; phase?: string; node?: string; no
       ...(o.deleting ? { deletionTimestamp: new Date(T0) } : {}),
     },
     spec: { containers: [], ...(o.node ? { nodeName: o.node } : {}) },
-    status: { phase: o.phase ?? 'Pending', ...(o.nominated ? { nominatedNodeName: o.nominated } : {}) },
+    status: {
+      phase: o.phase ?? 'Pending',
+      ...(o.nominated ? { nominatedNodeName: o.nominated } : {}),
+      // By default a pending pod has been tried by the scheduler and found no room.
+      ...(o.tried === false ? {} : { conditions: [{ type: 'PodScheduled', status: o.node ? 'True' : 'False', reason: o.node ? undefined : 'Unschedulable' }] }),
+    },
   };
 }
 
 describe('warm-pool observation', () => {
   it('tells runners waiting for a node from those taking a warm slot', () => {
     assert.equal(runnerPhase(pod()), 'waiting_for_node');
+    assert.equal(runnerPhase(pod({ tried: false })), 'new', 'not yet seen by the scheduler');
     assert.equal(runnerPhase(pod({ nominated: 'n1' })), 'binding', 'nominated while a placeholder is evicted');
     assert.equal(runnerPhase(pod({ node: 'n1' })), 'binding', 'bound, containers starting');
     assert.equal(runnerPhase(pod({ phase: 'Running', node: 'n1' })), 'running');
@@ -46,7 +52,7 @@ describe('warm-pool observation', () => {
 
   it('counts runners per pool: named pool, else the first pool of the class; unpooled classes left out', () => {
     const counts = countRunners(doc, [
-      pod(), pod(), pod({ pool: 'release' }), pod({ phase: 'Running', node: 'n' }), pod({ nominated: 'n' }),
+      pod(), pod(), pod({ tried: false }), pod({ pool: 'release' }), pod({ phase: 'Running', node: 'n' }), pod({ nominated: 'n' }),
       pod({ cls: 'c8', pool: 'default' }), pod({ cls: 'nopool' }), pod({ phase: 'Succeeded', node: 'n' }),
     ]);
     assert.deepEqual(Object.fromEntries(counts), {

@@ -7,7 +7,7 @@ import { poolOfRunner, type RunnerCounts } from './desired-pools.ts';
 
 export const RUNNER_LIST_SELECTOR = `${LABEL.component}=${COMPONENT.runner},${LABEL.managedBy}=${MANAGED_BY}`;
 
-export type RunnerPhase = 'waiting_for_node' | 'binding' | 'running' | 'done';
+export type RunnerPhase = 'new' | 'waiting_for_node' | 'binding' | 'running' | 'done';
 
 export function timeOf(value: Date | string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -16,26 +16,27 @@ export function timeOf(value: Date | string | undefined): number | undefined {
 }
 
 /**
- * Where a runner pod is on its way to running. `binding` is a pod the scheduler has
- * already found room for (it is nominated onto a node while a placeholder there is
- * evicted, or bound and starting): it is taking a warm slot, not waiting for a new node,
- * so placeholders need not yield to it.
+ * Where a runner pod is on its way to running. Only `waiting_for_node` — the scheduler
+ * found no room and nothing to preempt — makes placeholders yield. `binding` is a pod the
+ * scheduler has found room for (nominated onto a node while a placeholder there is
+ * evicted, or bound and starting): it is taking a warm slot. `new` has not been tried yet.
  */
 export function runnerPhase(pod: V1Pod): RunnerPhase {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed' || pod.metadata?.deletionTimestamp) return 'done';
   if (phase === 'Running') return 'running';
   if (pod.spec?.nodeName || pod.status?.nominatedNodeName) return 'binding';
-  return 'waiting_for_node';
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  return scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' ? 'waiting_for_node' : 'new';
 }
 
-/** Runner pods per pool: waiting for a node vs on one. Pods of classes without a pool are left out. */
+/** Runner pods per pool: waiting for a node vs on one (not-yet-scheduled ones are neither). Pods of classes without a pool are left out. */
 export function countRunners(doc: ConfigDocument, pods: readonly V1Pod[]): Map<string, RunnerCounts> {
   const counts = new Map<string, RunnerCounts>();
   for (const pod of pods) {
     const pool = runnerPool(doc, pod);
     const phase = runnerPhase(pod);
-    if (!pool || phase === 'done') continue;
+    if (!pool || phase === 'done' || phase === 'new') continue;
     const c = counts.get(pool) ?? { pending: 0, running: 0 };
     if (phase === 'waiting_for_node') c.pending++;
     else c.running++;
