@@ -1,0 +1,20 @@
+/**
+ * JSON with object keys sorted at every level, so a rendered document (and the hash of
+ * it) only changes when its content does: no spurious diffs in `pulumi preview`.
+ */
+export function stableStringify(value: unknown, indent = 2): string {
+  return JSON.stringify(sortKeys(value), null, indent);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
