@@ -39,7 +39,7 @@ export interface GitHubClientOptions {
   timeoutMs?: number;
   /** Transient failures (5xx, timeout, network): 4 tries, 500 ms doubling, capped at 10 s. */
   retry?: { attempts?: number; baseMs?: number; maxMs?: number };
-  /** A call waiting longer than this for the rate limiter fails with GitHubRateLimitedError (15 min). */
+  /** A call waiting longer than this for the rate limiter fails with GitHubRateLimitedError (default: the limiter's, 65 min). */
   maxRateLimitWaitMs?: number;
   /** How long owner/repo → installation id lookups are cached (10 min). */
   installationCacheMs?: number;

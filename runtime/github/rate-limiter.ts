@@ -51,7 +51,11 @@ export interface GitHubRateLimiterOptions {
   resetSkewMs?: number;
   /** Pause an installation when its remaining primary budget falls to this (0). */
   primaryReserve?: number;
-  /** Longest a single acquire may wait before it throws GitHubRateLimitedError (15 min). */
+  /**
+   * Longest a single acquire may wait before it throws GitHubRateLimitedError. 65 min by
+   * default: longer than GitHub's hourly primary window, so by default calls wait out
+   * any limit. A caller that cannot hold a job that long passes less and requeues.
+   */
   maxWaitMs?: number;
   metrics?: GitHubMetrics;
   logger?: Logger;
@@ -201,7 +205,7 @@ export class GitHubRateLimiter {
     this.#defaultPauseMs = options.defaultPauseMs ?? 60_000;
     this.#resetSkewMs = options.resetSkewMs ?? 1_000;
     this.#primaryReserve = options.primaryReserve ?? 0;
-    this.#maxWaitMs = options.maxWaitMs ?? 15 * 60_000;
+    this.#maxWaitMs = options.maxWaitMs ?? 65 * 60_000;
     this.#metrics = options.metrics;
     this.#log = options.logger ?? silentLogger();
   }
