@@ -1,0 +1,231 @@
+import type { Logger } from '../../../runtime/log.ts';
+import type { Registry } from '../api/registry.ts';
+import { resource } from '../api/resources.ts';
+import type { Stored } from '../api/types.ts';
+import type { SimClock, SimTimer } from '../clock.ts';
+import { NODE } from '../../../runtime/k8s/labels.ts';
+import { buildNode, capacityTypesOf, podFits, smallestFit, type CapacityType, type InstanceType, type NodePool } from '../model/nodepool.ts';
+import { findCondition, podKey, podPriority } from '../model/pods.ts';
+import { add, podRequests, type Res, ZERO, fitsIn } from '../model/resources.ts';
+import { allocatableOf } from '../model/nodepool.ts';
+import type { StoreEvent } from '../store/store.ts';
+import { splitKey } from './queue.ts';
+
+const podsT = resource('pods');
+const nodesT = resource('nodes');
+
+export interface ProvisionerOptions {
+  pools: NodePool[];
+  /** From the decision to launch to the Node being Ready. */
+  provisioningMs: number;
+  /** Karpenter's batch window: closes after this long without a new pending pod… */
+  batchIdleMs: number;
+  /** …or this long after it opened. */
+  batchMaxMs: number;
+  recordEvents: boolean;
+}
+
+interface Claim {
+  name: string;
+  pool: NodePool;
+  type: InstanceType;
+  capacityType: CapacityType;
+  requests: Res;
+  pods: Stored[];
+  timer?: SimTimer;
+}
+
+/** A pod Karpenter acts on: unschedulable per the scheduler, and not about to get room by preemption. */
+export function isProvisionable(pod: Stored): boolean {
+  if (pod.spec?.nodeName || pod.metadata.deletionTimestamp || pod.status?.nominatedNodeName) return false;
+  const c = findCondition(pod, 'PodScheduled');
+  return c?.status === 'False' && c.reason === 'Unschedulable';
+}
+
+/**
+ * Karpenter's provisioner, condensed: pending unschedulable pods are batched (idle/max
+ * window), packed onto new nodes first-fit by priority and size, each node of the smallest
+ * instance type of a compatible NodePool that holds its pods and keeps the pool within
+ * limits.cpu. The Node appears after provisioningMs; pods already promised to an in-flight
+ * node are not provisioned again.
+ */
+export class Provisioner {
+  private readonly candidates = new Set<string>();
+  private readonly inflight = new Map<string, Claim>();
+  private readonly promised = new Map<string, string>();
+  private readonly warned = new Set<string>();
+  private batch: { start: number; timer: SimTimer } | undefined;
+  private ipCounter = 10;
+  private readonly off: () => void;
+
+  constructor(
+    private readonly api: Registry,
+    private readonly clock: SimClock,
+    private readonly log: Logger,
+    private readonly o: ProvisionerOptions,
+  ) {
+    this.off = api.store.onEvent((e) => this.observe(e));
+  }
+
+  stop(): void {
+    this.off();
+    this.batch?.timer.cancel();
+    for (const c of this.inflight.values()) c.timer?.cancel();
+  }
+
+  /** Creates the pools' initial nodes (e.g. the system node) at once. */
+  createInitialNodes(): void {
+    for (const pool of this.o.pools) {
+      const largest = [...pool.instanceTypes].sort((a, b) => b.cpu - a.cpu)[0];
+      if (!largest) continue;
+      for (let i = 0; i < (pool.initialNodes ?? 0); i++) this.createNode(pool, largest, capacityTypesOf(pool).includes('on-demand') ? 'on-demand' : capacityTypesOf(pool)[0]!);
+    }
+  }
+
+  inflightClaims(): { name: string; pool: string; instanceType: string; pods: string[] }[] {
+    return [...this.inflight.values()].map((c) => ({ name: c.name, pool: c.pool.name, instanceType: c.type.name, pods: c.pods.map(podKey) }));
+  }
+
+  private observe(e: StoreEvent): void {
+    if (e.resource !== podsT) return;
+    const key = podKey(e.object);
+    if (e.type === 'DELETED' || !isProvisionable(e.object)) {
+      this.candidates.delete(key);
+      if (e.type === 'DELETED') this.promised.delete(e.object.metadata.uid);
+      return;
+    }
+    if (!this.candidates.has(key)) {
+      this.candidates.add(key);
+      this.trigger();
+    }
+  }
+
+  private trigger(): void {
+    const now = this.clock.now();
+    if (!this.batch) {
+      this.batch = { start: now, timer: this.clock.setTimer(this.o.batchIdleMs, () => this.closeBatch()) };
+      return;
+    }
+    this.batch.timer.cancel();
+    const due = Math.min(now + this.o.batchIdleMs, this.batch.start + this.o.batchMaxMs);
+    this.batch.timer = this.clock.setTimer(due - now, () => this.closeBatch());
+  }
+
+  private closeBatch(): void {
+    this.batch = undefined;
+    try {
+      this.provision();
+    } catch (e) {
+      this.log.warn({ err: e }, 'sim provisioner: provisioning pass failed');
+    }
+  }
+
+  private provision(): void {
+    const pods: Stored[] = [];
+    for (const key of this.candidates) {
+      const [ns, name] = splitKey(key);
+      const p = this.api.find(podsT, ns, name);
+      if (p && isProvisionable(p) && !this.promised.has(p.metadata.uid)) pods.push(p);
+    }
+    pods.sort((a, b) => podPriority(b) - podPriority(a) || podRequests(b).cpu - podRequests(a).cpu || podKey(a).localeCompare(podKey(b)));
+    const fresh: Claim[] = [];
+    for (const pod of pods) {
+      if (this.packIntoInflight(pod) || this.packIntoFresh(pod, fresh) || this.openClaim(pod, fresh)) continue;
+      this.warnOnce(pod);
+    }
+    for (const claim of fresh) this.launch(claim);
+  }
+
+  private packIntoInflight(pod: Stored): boolean {
+    const req = podRequests(pod);
+    for (const c of this.inflight.values()) {
+      if (!podFits(pod, c.pool, c.type, c.capacityType) || !fitsIn(add(c.requests, req), allocatableOf(c.type))) continue;
+      c.requests = add(c.requests, req);
+      c.pods.push(pod);
+      this.promised.set(pod.metadata.uid, c.name);
+      return true;
+    }
+    return false;
+  }
+
+  /** Adds the pod to a claim of this batch, growing its instance type when the pool's limit allows. */
+  private packIntoFresh(pod: Stored, fresh: Claim[]): boolean {
+    const req = podRequests(pod);
+    for (const c of fresh) {
+      const pods = [...c.pods, pod];
+      const grown = smallestFit(c.pool, pods, add(c.requests, req), c.capacityType, this.remainingCpu(c.pool, fresh) + c.type.cpu);
+      if (!grown) continue;
+      c.type = grown;
+      c.requests = add(c.requests, req);
+      c.pods = pods;
+      return true;
+    }
+    return false;
+  }
+
+  private openClaim(pod: Stored, fresh: Claim[]): boolean {
+    const req = podRequests(pod);
+    const pools = [...this.o.pools].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0) || a.name.localeCompare(b.name));
+    for (const pool of pools) {
+      for (const ct of preferredCapacityTypes(pool)) {
+        const type = smallestFit(pool, [pod], req, ct, this.remainingCpu(pool, fresh));
+        if (!type) continue;
+        fresh.push({ name: `${pool.name}-${this.api.rng.suffix()}`, pool, type, capacityType: ct, requests: add(ZERO, req), pods: [pod] });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** vCPUs the pool may still add: limits.cpu minus its nodes, in-flight claims and this batch's claims. */
+  private remainingCpu(pool: NodePool, fresh: Claim[]): number {
+    if (pool.limitsCpu === undefined) return Infinity;
+    let used = 0;
+    for (const n of this.api.store.iterate(nodesT)) if (n.metadata.labels?.[NODE.nodePool] === pool.name) used += Number(n.status?.capacity?.cpu ?? 0);
+    for (const c of this.inflight.values()) if (c.pool === pool) used += c.type.cpu;
+    for (const c of fresh) if (c.pool === pool) used += c.type.cpu;
+    return pool.limitsCpu - used;
+  }
+
+  private launch(claim: Claim): void {
+    this.inflight.set(claim.name, claim);
+    for (const p of claim.pods) {
+      this.promised.set(p.metadata.uid, claim.name);
+      if (this.o.recordEvents) this.api.recordEvent(p, 'Normal', 'Nominated', `Pod should schedule on: nodeclaim/${claim.name}`, 'karpenter');
+    }
+    claim.timer = this.clock.setTimer(this.o.provisioningMs, () => {
+      this.inflight.delete(claim.name);
+      for (const p of claim.pods) this.promised.delete(p.metadata.uid);
+      this.createNode(claim.pool, claim.type, claim.capacityType, claim.name);
+      // Pods the scheduler placed elsewhere meanwhile, or that did not fit after all, get another pass.
+      if (this.candidates.size > 0) this.trigger();
+    });
+  }
+
+  private createNode(pool: NodePool, type: InstanceType, capacityType: CapacityType, name = `${pool.name}-${this.api.rng.suffix()}`): void {
+    const n = this.ipCounter++;
+    const ip = `10.0.${(n >> 8) & 255}.${n & 255}`;
+    try {
+      this.api.create(nodesT, '', buildNode(pool, type, capacityType, name, this.clock.now(), ip));
+    } catch (e) {
+      this.log.warn({ err: e, node: name }, 'sim provisioner: creating the node failed');
+    }
+  }
+
+  private warnOnce(pod: Stored): void {
+    if (this.warned.has(pod.metadata.uid)) return;
+    this.warned.add(pod.metadata.uid);
+    if (this.o.recordEvents) {
+      const fitting = this.o.pools.filter((pool) => pool.instanceTypes.some((t) => capacityTypesOf(pool).some((ct) => podFits(pod, pool, t, ct))));
+      const msg = fitting.length
+        ? `Failed to schedule pod, all available instance types exceed limits for nodepool: ${fitting.map((p) => `"${p.name}"`).join(', ')}`
+        : 'Failed to schedule pod, incompatible with all nodepools';
+      this.api.recordEvent(pod, 'Warning', 'FailedScheduling', msg, 'karpenter');
+    }
+  }
+}
+
+function preferredCapacityTypes(pool: NodePool): CapacityType[] {
+  const allowed = capacityTypesOf(pool);
+  return (['spot', 'on-demand'] as const).filter((ct) => allowed.includes(ct));
+}
