@@ -123,6 +123,10 @@ export const RunnerSettings = z.object({
   placeholderPriorityClassName: z.string().min(1).default('runs-fleet-placeholder'),
   /** Finished runner Jobs (and their Secrets) are deleted this long after they end. */
   ttlSecondsAfterFinished: z.number().int().min(0).default(300),
+  /** A job that failed mid-run because its node went away is re-run through GitHub at most this often (per job, across attempts). */
+  maxInfraRetries: z.number().int().min(0).max(5).default(1),
+  /** A job still queued on GitHub whose runner was lost or taken is provisioned again at most this often. */
+  maxReprovisions: z.number().int().min(0).max(10).default(2),
 });
 export type RunnerSettings = z.infer<typeof RunnerSettings>;
 
