@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseStackConfig } from '../../infra/config.ts';
+import { parseStackConfig, type StackContext } from '../../infra/config.ts';
 import { cidrsOverlap, parseCidr, subnetLayout } from '../../infra/cidr.ts';
 import { ConfigError } from '../../runtime/util/errors.ts';
 
@@ -12,9 +12,9 @@ const minimal = (): Record<string, unknown> => ({
   github: { appId: 123456, privateKey: PEM, webhookSecret: 'a-webhook-secret-of-32-characters' },
   webhook: { hostname: 'runs-fleet.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a' },
 });
-const ctx = { stack: 'staging', region: 'us-east-1' };
+const ctx: StackContext = { stack: 'staging', region: 'us-east-1' };
 
-function problemsOf(raw: Record<string, unknown>, context = ctx): string[] {
+function problemsOf(raw: Record<string, unknown>, context: StackContext = ctx): string[] {
   try {
     parseStackConfig(raw, context);
   } catch (err) {

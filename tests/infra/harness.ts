@@ -11,8 +11,11 @@
  *   store, so one mocha process can evaluate the program many times, with different
  *   configs and stacks, one run after another (checked: a second run sees only its own
  *   config and records only its own resources). Runs must not overlap: await each.
- * - The program module is imported after `setMocks` (dynamic import), and it only
- *   defines a function, so a cached module is harmless.
+ * - The program module is imported statically: it only defines `program()` and creates
+ *   nothing at import time, so it does not matter that it loads before `setMocks`.
+ *   (A dynamic `import()` here would be worse: mocha loads spec files through tsx's
+ *   CommonJS hook, so a spec and a dynamically imported module would get two copies of
+ *   shared modules, and `err instanceof ConfigError` would fail.)
  * - Remote components (`eks:index:Cluster`, `eks:index:ManagedNodeGroup`) appear as one
  *   record each, with no children; their outputs are the fakes below.
  * - URNs come from the mock monitor; parent *types* are in them
@@ -24,6 +27,8 @@
 import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
+import { program } from '../../infra/program.ts';
+import { readStackConfig } from '../../infra/read-config.ts';
 
 export const PROJECT = 'runs-fleet';
 export const MOCK_ACCOUNT = '123456789012';
@@ -121,11 +126,10 @@ export async function runProgram(stackConfig: Record<string, unknown>, opts: Run
     opts.preview ?? false,
   );
 
-  const { program } = await import('../../infra/program.ts');
-  const { readStackConfig } = await import('../../infra/read-config.ts');
   const outputs = program(readStackConfig(), opts.runtimeEntry ? { runtimeEntry: opts.runtimeEntry } : {});
   const resolved = opts.preview ? {} : await new Promise<Record<string, any>>((r) => pulumi.output(outputs).apply((v) => r(v as Record<string, any>)));
-  await pulumi.runtime.waitForRPCs();
+  // Internal to the SDK (exported at runtime, not in its typings): drains pending registrations.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   await new Promise((r) => setImmediate(r));
   attachUrns(resources);
   return { resources, outputs: resolved };
