@@ -25,7 +25,7 @@ export interface GitHubDoubleOptions {
   appId?: number;
   /** Client id, also accepted as `iss`. */
   clientId?: string;
-  /** The App's private key (PEM); a fresh 2048-bit PKCS#1 key is generated when absent. */
+  /** The App's private key (PEM); when absent a 2048-bit PKCS#1 key generated once per process is used. */
   privateKeyPem?: string;
   /** Installations; when absent one installation (defaultInstallationId) covers every owner and repo. */
   installations?: InstallationSpec[];
@@ -123,14 +123,23 @@ interface Internals {
   jobChanged(job: SimJob, action: 'queued'): void;
 }
 
+let processKey: string | undefined;
+
+/** One generated App key per process: RSA generation costs ~100 ms, and doubles in one test run need not differ. */
+function generatedKey(): string {
+  processKey ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  return processKey;
+}
+
 export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
   const clock = options.clock ?? systemClock;
   const appId = options.appId ?? 12345;
   const clientId = options.clientId ?? `Iv23li${String(appId).padStart(14, '0')}`;
-  const privateKeyPem =
-    options.privateKeyPem ??
-    generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
-      .privateKey;
+  const privateKeyPem = options.privateKeyPem ?? generatedKey();
   const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
   let webhookUrl = options.webhookUrl;
   let webhookSecret = options.webhookSecret ?? 'double-webhook-secret';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MockAgent } from 'undici';
 import { GitHubTransientError, RunnerNameConflictError } from '../../runtime/github/errors.ts';
 import { PermanentError, RetryableError } from '../../runtime/util/errors.ts';
 import { ROUTES, startGitHubDouble, type GitHubDouble } from '../../sim/github/double.ts';
@@ -103,6 +104,26 @@ describe('github/client against the GitHub double', () => {
       } finally {
         await ghes.stop();
       }
+    });
+  });
+
+  describe('dispatcher injection', () => {
+    it('sends through an injected undici dispatcher (here a MockAgent for an https GHES host)', async () => {
+      const mock = new MockAgent();
+      mock.disableNetConnect();
+      let seenAuth = '';
+      mock
+        .get('https://ghes.example.com')
+        .intercept({ path: '/api/v3/orgs/acme/installation', method: 'GET' })
+        .reply((opts) => {
+          seenAuth = String((opts.headers as Record<string, string>).authorization);
+          return { statusCode: 200, data: { id: 77 }, responseOptions: { headers: { 'content-type': 'application/json' } } };
+        });
+      const client = await h.client(double, { clock, apiUrl: 'https://ghes.example.com/api/v3', dispatcher: mock });
+      assert.equal(await client.getInstallationId('acme'), 77);
+      assert.match(seenAuth, /^Bearer eyJ/);
+      mock.assertNoPendingInterceptors();
+      await mock.close();
     });
   });
 
