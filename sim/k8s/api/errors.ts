@@ -50,7 +50,7 @@ export const errors = {
   forbidden: (t: ResourceType, name: string, why: string) =>
     new StatusError(403, 'Forbidden', `${qualifiedName(t)} "${name}" is forbidden: ${why}`, d(t, name)),
   methodNotAllowed: (message: string) => new StatusError(405, 'MethodNotAllowed', message),
-  unsupportedMediaType: (type: string) => new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got "${type}")`),
+  unsupportedMediaType: (type: string) => new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got "${type}")`),
   expired: (message: string) => new StatusError(410, 'Expired', message),
   tooLarge: () => new StatusError(413, 'RequestEntityTooLarge', 'the request body is too large (limit 3 MiB)'),
   pathNotFound: (path: string) => new StatusError(404, 'NotFound', `the server could not find the requested resource (path ${path})`),

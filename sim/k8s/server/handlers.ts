@@ -36,6 +36,9 @@ export function handleResource(
   const method = req.method ?? 'GET';
   if (sub && !((sub === 'status' && t.status) || (sub === 'scale' && t.scale))) throw errors.pathNotFound(req.url ?? '');
   const dryRun = q.getAll('dryRun').includes('All');
+  const ct = (req.headers['content-type'] ?? '').toLowerCase();
+  // kubectl tries protobuf (or CBOR) first and falls back to JSON on 415.
+  if ((method === 'POST' || method === 'PUT') && (ct.includes('protobuf') || ct.includes('cbor'))) throw errors.unsupportedMediaType(ct);
 
   if (name === undefined) {
     if (method === 'GET') {

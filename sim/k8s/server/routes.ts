@@ -1,6 +1,7 @@
 import { errors } from '../api/errors.ts';
 import { findResource, resource, type ResourceType } from '../api/resources.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
+import { openApiV3GroupVersion, openApiV3Root } from './openapi.ts';
 
 export type Route =
   | { kind: 'static'; body: unknown; contentType?: string }
@@ -12,6 +13,12 @@ export function route(path: string, host: string): Route {
   const [root] = parts;
   if (parts.length === 1 && root === 'version') return { kind: 'static', body: SERVER_VERSION };
   if (parts.length === 1 && (root === 'healthz' || root === 'livez' || root === 'readyz')) return { kind: 'static', body: 'ok', contentType: 'text/plain' };
+  if (root === 'openapi' && parts[1] === 'v3') {
+    if (parts.length === 2) return { kind: 'static', body: openApiV3Root() };
+    const doc = openApiV3GroupVersion(parts.slice(2).join('/'));
+    if (!doc) throw errors.pathNotFound(path);
+    return { kind: 'static', body: doc };
+  }
   if (root === 'api') {
     if (parts.length === 1) return { kind: 'static', body: apiVersions(host) };
     if (parts[1] !== 'v1') throw errors.pathNotFound(path);
