@@ -10,6 +10,7 @@ import { errorForStatus, errorReason, GitHubRateLimitedError, GitHubTransientErr
 import { DEFAULT_GITHUB_API_URL, GitHubHttp, type HttpMethod, type HttpRequest, type HttpResponse } from './http.ts';
 import { InstallationTokenCache } from './installation-tokens.ts';
 import type { GitHubMetrics } from './metrics.ts';
+import { retryAfterMs } from './rate-limit-signals.ts';
 import { requestCost, type GitHubRateLimiter, type LimitKey } from './rate-limiter.ts';
 import {
   AccessTokenResponse, HookDeliveriesPage, InstallationResponse, JitConfigResponse, JobsPage, parseResponse, RunnersPage,
@@ -351,7 +352,11 @@ export class GitHubClient {
         continue;
       }
       if (res.status >= 200 && res.status < 300) return res;
-      throw errorForStatus(call.operation, res.status, message, { runnerName: call.runnerName });
+      throw errorForStatus(call.operation, res.status, message, {
+        runnerName: call.runnerName,
+        // A 503 may say when to come back; the retry helper waits at least that long.
+        retryAfterMs: retryAfterMs(res.headers, this.#clock.now()),
+      });
     }
   }
 

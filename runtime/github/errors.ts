@@ -60,9 +60,16 @@ export function githubMessage(bodyText: string): string | undefined {
 }
 
 /** Maps a non-2xx, non-rate-limit response to the error the caller acts on. */
-export function errorForStatus(operation: string, status: number, message: string | undefined, context: { runnerName?: string } = {}): Error {
+export function errorForStatus(
+  operation: string,
+  status: number,
+  message: string | undefined,
+  context: { runnerName?: string; retryAfterMs?: number } = {},
+): Error {
   const said = message ? `: ${message}` : '';
-  if (status >= 500) return new GitHubTransientError('github_server_error', `GitHub ${operation} failed with HTTP ${status}${said}`);
+  if (status >= 500) {
+    return new GitHubTransientError('github_server_error', `GitHub ${operation} failed with HTTP ${status}${said}`, { retryAfterMs: context.retryAfterMs });
+  }
   if (status === 409 && context.runnerName !== undefined) return new RunnerNameConflictError(context.runnerName);
   switch (status) {
     case 404:

@@ -226,7 +226,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     jobChanged: (job, action) => autoDeliver(job, action),
   };
 
-  server.on('request', (req, res) => void handle(internals, req, res));
+  server.on('request', (req, res) =>
+    handle(internals, req, res).catch((err: unknown) =>
+      respond(res, { status: 500, body: errorBody(`GitHub double failed: ${(err as Error).message}`, 500) }, {}),
+    ),
+  );
 
   return {
     url: apiUrl,
@@ -387,6 +391,7 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
   }
   const budgetHeaders = rateLimitHeaders(d.primary.peek(who, d.clock.now()));
   if (fault?.kind === 'status') {
+    if (fault.status === 429) d.counters.secondary++;
     const extra: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
     return respond(res, { status: fault.status, body: errorBody(fault.message ?? 'Server Error', fault.status) }, { ...budgetHeaders, ...extra });
   }

@@ -138,6 +138,15 @@ describe('github/client against the GitHub double', () => {
       assert.equal(await h.metricValue('runs_fleet_github_retries_total', { operation: 'generate_jitconfig_org' }), 2);
     });
 
+    it('a 503 with retry-after waits at least that long before the retry', async () => {
+      const client = await h.client(double, { clock });
+      double.inject(ROUTES.orgRunners, { kind: 'status', status: 503, retryAfterS: 20 });
+      const before = clock.now();
+      await client.listRunners({ scope: 'org', owner: 'acme', installationId: 41 });
+      assert.ok(clock.now() - before >= 20_000, `waited ${clock.now() - before} ms`);
+      assert.equal(double.calls(ROUTES.orgRunners), 2);
+    });
+
     it('gives up after the configured attempts with a RetryableError', async () => {
       const client = await h.client(double, { clock, retry: { attempts: 3, baseMs: 10, maxMs: 10 } });
       double.inject(ROUTES.job, { kind: 'status', status: 503 }, 5);
