@@ -43,6 +43,8 @@ export interface OrchestratorOptions {
   consumer?: { blockMs?: number; reclaimIdleMs?: number; reclaimEveryMs?: number };
   /** How often the config document is re-read. */
   configPollMs?: number;
+  /** Deadline of one Kubernetes API call (15 s). */
+  kubeRequestTimeoutMs?: number;
 }
 
 export interface Orchestrator {
@@ -86,7 +88,7 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   await queue.ensureGroup();
   const records = new JobRecords(command, prefix);
 
-  const kube = await createKubeClients(options.kubeConfig ?? loadKubeConfig(env.kubeconfig), { registry, connections: env.concurrency * 2 });
+  const kube = await createKubeClients(options.kubeConfig ?? loadKubeConfig(env.kubeconfig), { registry, connections: env.concurrency * 2, requestTimeoutMs: options.kubeRequestTimeoutMs });
   const githubMetrics = createGitHubMetrics(registry);
   const limiter = new GitHubRateLimiter({
     valkey: command, keyPrefix: `${prefix}:github:`, clock, metrics: githubMetrics, logger: log, secondary: options.githubSecondaryLimit,

@@ -25,7 +25,10 @@ export function loadKubeConfig(kubeconfig: string | undefined): k8s.KubeConfig {
  * handshake; here every request is sent through one Agent instead, while authentication
  * (including rotating service-account tokens) is still applied per request.
  */
-export async function createKubeClients(kc: k8s.KubeConfig, options: { registry?: Registry; connections?: number } = {}): Promise<KubeClients> {
+export async function createKubeClients(
+  kc: k8s.KubeConfig,
+  options: { registry?: Registry; connections?: number; requestTimeoutMs?: number } = {},
+): Promise<KubeClients> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster: set current-context, or run in-cluster');
   const tls: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string } = {};
@@ -44,6 +47,8 @@ export async function createKubeClients(kc: k8s.KubeConfig, options: { registry?
   const httpApi = k8s.wrapHttpLibrary({
     async send(ctx) {
       ctx.setDispatcher(dispatcher);
+      // client-node sets no deadline: a hung API server would hold a job forever.
+      if (!ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(options.requestTimeoutMs ?? 15_000));
       const labels = { verb: ctx.getHttpMethod().toString(), resource: resourceOf(ctx.getUrl()) };
       const end = metrics?.duration.startTimer(labels);
       try {
@@ -115,9 +120,13 @@ export const isNotFound = (err: unknown) => k8sStatus(err).code === 404;
 export const isAlreadyExists = (err: unknown) => k8sStatus(err).code === 409 && k8sStatus(err).reason === 'AlreadyExists';
 export const isConflict = (err: unknown) => k8sStatus(err).code === 409 && k8sStatus(err).reason !== 'AlreadyExists';
 
-/** Worth retrying: network errors, 429, 5xx, and optimistic-concurrency conflicts. */
+/** Worth retrying: network errors and timeouts, 429, 5xx, and optimistic-concurrency conflicts. */
 export function isTransient(err: unknown): boolean {
   const { code } = k8sStatus(err);
-  if (code === undefined) return !(err instanceof k8s.ApiException);
+  if (code === undefined) return !(err instanceof k8s.ApiException) && !(err instanceof Error && err.name === 'AbortError' && !isTimeout(err));
   return code === 429 || code >= 500 || isConflict(err);
+}
+
+function isTimeout(err: Error): boolean {
+  return err.name === 'TimeoutError' || (err.cause instanceof Error && err.cause.name === 'TimeoutError');
 }

@@ -17,7 +17,7 @@ export interface JobQueueOptions {
 }
 
 interface Scripts {
-  enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number): Promise<string | null>;
+  enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number, receivedAt: number): Promise<string | null>;
   deadLetter(jobs: string, dead: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number): Promise<number>;
   trimAcked(jobs: string, group: string): Promise<number>;
 }
@@ -61,7 +61,7 @@ export class JobQueue {
   async enqueue(job: QueuedJob): Promise<EnqueueResult> {
     const id = await this.scripts.enqueueOnce(
       this.keys.dedupe(job.jobId, job.runAttempt), this.keys.jobs, this.keys.record(job.jobId, job.runAttempt),
-      this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl,
+      this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl, job.receivedAt,
     );
     return id ? { status: 'enqueued', id } : { status: 'duplicate' };
   }

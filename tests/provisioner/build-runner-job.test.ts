@@ -13,7 +13,7 @@ function build(label: string, overrides = {}) {
   const doc = sampleDocument();
   const job = queuedJob({ jobId: 123, runAttempt: 2, labels: [label], ...overrides });
   const runner = resolveRunner(parseRunsOn(job.labels)!, doc);
-  return { doc, job, runner, ...buildRunnerObjects({ job, runner, doc, namespace: 'runners', runnerName: 'rf-4cpu-123-2-abc', encodedJitConfig: JIT }) };
+  return { doc, queued: job, runner, ...buildRunnerObjects({ job, runner, doc, namespace: 'runners', runnerName: 'rf-4cpu-123-2-abc', encodedJitConfig: JIT }) };
 }
 
 describe('runner Job and Secret builder', () => {
