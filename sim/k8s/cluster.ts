@@ -99,6 +99,8 @@ export interface SimCluster<C extends SimClock = SimClock> {
   setPodOutcome(match: PodMatch, outcome: PodOutcome): void;
   /** Forgets the watch history: watches resuming from an older resourceVersion get 410 Expired. */
   compactWatchHistory(): void;
+  /** Ends every open watch cleanly, as an API server's watch timeout does: clients re-watch from their last resourceVersion. */
+  endWatches(): void;
   /** Nodes Karpenter has decided to launch that are not Ready yet. */
   inflightNodeClaims(): { name: string; pool: string; instanceType: string; pods: string[] }[];
   stop(): Promise<void>;
@@ -189,6 +191,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       kubelet.refreshOutcomes();
     },
     compactWatchHistory: () => hub.compact(),
+    endWatches: () => server.watches.endAll(),
     inflightNodeClaims: () => provisioner.inflightClaims(),
     async stop() {
       for (const c of controllers) c.stop();

@@ -1,3 +1,4 @@
+import { jsonEqual } from '../api/equal.ts';
 import { errors } from '../api/errors.ts';
 import type { Admission, Registry } from '../api/registry.ts';
 import { resource } from '../api/resources.ts';
@@ -22,9 +23,9 @@ export const podAdmission: Admission = {
       delete s.activeDeadlineSeconds;
       delete s.tolerations;
       delete s.schedulingGates;
-      return JSON.stringify(s);
+      return s;
     };
-    if (strip(next.spec) !== strip(old.spec))
+    if (!jsonEqual(strip(next.spec), strip(old.spec)))
       throw errors.invalid(podsT, old.metadata.name, [
         { field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations)' },
       ]);

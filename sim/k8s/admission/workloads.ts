@@ -1,3 +1,4 @@
+import { jsonEqual } from '../api/equal.ts';
 import { errors } from '../api/errors.ts';
 import type { Admission } from '../api/registry.ts';
 import { resource } from '../api/resources.ts';
@@ -43,7 +44,7 @@ export const jobAdmission: Admission = {
     if (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0) job.metadata.labels = { ...spec.template.metadata.labels };
   },
   update(next, old) {
-    if (JSON.stringify(next.spec?.selector) !== JSON.stringify(old.spec?.selector))
+    if (!jsonEqual(next.spec?.selector, old.spec?.selector))
       throw errors.invalid(jobsT, old.metadata.name, [{ field: 'spec.selector', message: 'Invalid value: field is immutable' }]);
   },
 };
@@ -68,7 +69,7 @@ export const deploymentAdmission: Admission = {
     spec.progressDeadlineSeconds ??= 600;
   },
   update(next, old) {
-    if (JSON.stringify(next.spec?.selector) !== JSON.stringify(old.spec?.selector))
+    if (!jsonEqual(next.spec?.selector, old.spec?.selector))
       throw errors.invalid(deploymentsT, old.metadata.name, [{ field: 'spec.selector', message: 'Invalid value: field is immutable' }]);
     if (next.spec?.template?.spec && next.spec.template.spec !== old.spec?.template?.spec) defaultPodSpec(next.spec.template.spec);
   },

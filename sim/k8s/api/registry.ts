@@ -3,6 +3,7 @@ import { isoSeconds } from '../model/time.ts';
 import type { Rng } from '../model/random.ts';
 import { isTerminal } from '../model/pods.ts';
 import { jsonOf, type ObjectStore } from '../store/store.ts';
+import { jsonEqual } from './equal.ts';
 import { errors } from './errors.ts';
 import { clone, jsonPatch, mergePatch } from './patch.ts';
 import { apiVersionOf, resource, RESOURCES, type ResourceType } from './resources.ts';
@@ -160,7 +161,7 @@ export class Registry {
         else delete next.metadata[k];
       }
       if (t.status) next.status = old.status;
-      if (t.generation && JSON.stringify(next.spec) !== JSON.stringify(old.spec)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
+      if (t.generation && !jsonEqual(next.spec, old.spec)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
     }
     this.admission[t.plural]?.update?.(next, old, this);
     if (opts.dryRun) return next;
@@ -328,8 +329,8 @@ export class Registry {
 /** Whether a write would change nothing (the API server then keeps the resourceVersion and sends no event). */
 function sameContent(next: Stored, old: Stored): boolean {
   // Not jsonOf(next): its cache would keep the JSON from before the store assigns the new resourceVersion.
-  const json = JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } });
-  return json === jsonOf(old);
+  const candidate = { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } };
+  return JSON.stringify(candidate) === jsonOf(old) || jsonEqual(JSON.parse(JSON.stringify(candidate)), old);
 }
 
 function asObject(body: unknown, t: ResourceType): KObject {
