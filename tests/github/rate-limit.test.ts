@@ -136,6 +136,20 @@ describe('github/rate limiting (shared Valkey limiter against the double)', () =
       assert.equal(double.calls(ROUTES.orgJitConfig), 1);
     });
 
+    it('an unreachable Valkey makes acquire fail as retryable (the call is not sent unlimited)', async () => {
+      const unreachable = new Harness();
+      try {
+        const limiter = unreachable.limiter({ clock: new JumpingClock(), valkey: unreachable.conns.command('redis://127.0.0.1:1') });
+        await assert.rejects(limiter.acquire({ scope: '1', family: 'f' }, 5), (err: unknown) => {
+          assert.ok(err instanceof RetryableError);
+          assert.match(err.message, /Valkey did not answer; the call was not sent/);
+          return true;
+        });
+      } finally {
+        unreachable.conns.closeAll();
+      }
+    });
+
     it('the bucket never lets more than its target through in any window (virtual time)', async () => {
       const clock = new JumpingClock();
       const limiter = h.limiter({ clock, secondary: { points: 100, windowMs: 10_000 } });
