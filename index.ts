@@ -1,9 +1,21 @@
 // The Pulumi entry point: read and validate stack config, build everything, export the outputs.
 // The program itself lives in infra/program.ts so tests can run it under mocks.
+import * as pulumi from '@pulumi/pulumi';
 import { program } from './infra/program.ts';
 import { readStackConfig } from './infra/read-config.ts';
+import { ConfigError } from './runtime/util/errors.ts';
 
-const outputs = program(readStackConfig());
+function stackConfig() {
+  try {
+    return readStackConfig();
+  } catch (err) {
+    // RunError ends the run with just the message: every problem by config path, no stack trace.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+const outputs = program(stackConfig());
 
 export const webhookUrl = outputs.webhookUrl;
 export const loadBalancerHostname = outputs.loadBalancerHostname;

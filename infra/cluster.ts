@@ -101,6 +101,9 @@ export class Cluster extends pulumi.ComponentResource {
       subnetIds: args.privateSubnetIds,
       labels: { ...SYSTEM_NODE_LABELS },
       taints: [{ key: SYSTEM_TAINT.key, value: SYSTEM_TAINT.value, effect: 'NO_SCHEDULE' }],
+      // Valkey (one replica) has a PDB with minAvailable 1: without this a version upgrade
+      // fails after EKS's 15-minute drain timeout instead of moving it.
+      forceUpdateVersion: true,
       tags: args.tags,
     }, { parent: this, dependsOn: nodeRoleAttachments });
 
