@@ -204,7 +204,7 @@ export interface StackContext {
  * values, or throws ConfigError listing every problem by config path, e.g.
  * `runs-fleet:pools[1].max must be ≥ min (4 < 6)`.
  */
-export function parseStackConfig(raw: Record<string, unknown>, ctx: StackContext = { stack: 'dev', region: 'us-east-1' }): StackConfig {
+export function parseStackConfig(raw: Record<string, unknown>, ctx: StackContext): StackConfig {
   const problems: string[] = [];
   for (const key of Object.keys(raw)) {
     if (!(STACK_KEYS as readonly string[]).includes(key)) problems.push(`${PREFIX}${key} is not a known setting (known: ${STACK_KEYS.join(', ')})`);
