@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
+import { deploymentBody, jobBody } from './fixtures.ts';
 import { applyPatch, expectStatus, mergePatch, strategicPatch, uniqueName } from './helpers.ts';
 
 describe('sim/k8s API server (through @kubernetes/client-node)', () => {
@@ -114,7 +115,7 @@ describe('sim/k8s API server (through @kubernetes/client-node)', () => {
   });
 
   it('lists with label and field selectors, and pages with limit/continue', async () => {
-    for (const [name, tier] of [['a', 'web'], ['b', 'web'], ['c', 'db']]) {
+    for (const [name, tier] of [['a', 'web'], ['b', 'web'], ['c', 'db']] as const) {
       await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { tier } }, spec: { ...(name === 'c' ? { nodeName: 'n1' } : {}), containers: [{ name: 'c', image: 'busybox:1' }] } } });
     }
     const names = (l: { items: { metadata?: { name?: string } }[] }) => l.items.map((i) => i.metadata!.name).sort();
@@ -163,7 +164,8 @@ describe('sim/k8s API server (through @kubernetes/client-node)', () => {
     await expectStatus(core.deleteNamespacedConfigMap({ namespace: ns, name: 'x', body: { preconditions: { uid: 'other' } } }), 409, 'Conflict');
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'x', body: { preconditions: { uid: cm.metadata!.uid } } });
     await expectStatus(core.readNamespacedConfigMap({ namespace: ns, name: 'x' }), 404);
-    const podDel = await core.deleteNamespacedPod({ namespace: ns, name: (await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } })).metadata!.name! });
+    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } });
+    const podDel = await core.deleteNamespacedPod({ namespace: ns, name: 'p' });
     assert.equal(podDel.metadata!.name, 'p');
     await batch.createNamespacedJob({ namespace: ns, body: jobBody('j', { suspend: true }) });
     const jobDel = await batch.deleteNamespacedJob({ namespace: ns, name: 'j', propagationPolicy: 'Background' });
@@ -173,30 +175,3 @@ describe('sim/k8s API server (through @kubernetes/client-node)', () => {
     assert.equal((await core.listNamespacedConfigMap({ namespace: ns })).items.length, 0);
   });
 });
-
-export function jobBody(name: string, spec: Partial<k8s.V1JobSpec> = {}, podSpec: Partial<k8s.V1PodSpec> = {}, annotations?: Record<string, string>): k8s.V1Job {
-  return {
-    metadata: { name },
-    spec: {
-      backoffLimit: 0,
-      template: {
-        metadata: annotations ? { annotations } : {},
-        spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '100m', memory: '64Mi' } } }], ...podSpec },
-      },
-      ...spec,
-    },
-  };
-}
-
-export function deploymentBody(name: string, replicas: number, image = 'registry.k8s.io/pause:3.10'): k8s.V1Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image, resources: { requests: { cpu: '100m' } } }] } },
-    },
-  };
-}

@@ -32,7 +32,7 @@ describe('sim/k8s watch and informers', () => {
     for (const a of aborts.splice(0)) a.abort();
   });
 
-  async function watch(path: string, params: Record<string, unknown>): Promise<{ events: Seen[]; done: Promise<unknown> }> {
+  async function watch(path: string, params: Record<string, string | number | boolean | undefined>): Promise<{ events: Seen[]; done: Promise<unknown> }> {
     const events: Seen[] = [];
     let resolveDone!: (v: unknown) => void;
     const done = new Promise((r) => (resolveDone = r));
