@@ -33,6 +33,8 @@ export class Scheduler {
   private readonly unschedulable = new Set<string>();
   private scheduled = false;
   private stopped = false;
+  /** Bumped whenever unschedulable pods are moved back; a pod that failed during a move is retried (kube-scheduler's moveRequestCycle). */
+  private moveCycle = 0;
   private readonly off: () => void;
 
   constructor(
@@ -74,6 +76,7 @@ export class Scheduler {
   }
 
   private retryUnschedulable(): void {
+    this.moveCycle++;
     for (const key of this.unschedulable) this.active.add(key);
     this.unschedulable.clear();
     this.kick();
@@ -104,12 +107,17 @@ export class Scheduler {
     pods.sort((a, b) => podPriority(b) - podPriority(a) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
     const nodes = this.index.nodes();
     for (const pod of pods) {
+      const cycle = this.moveCycle;
+      let placed = false;
       try {
-        if (!this.scheduleOne(pod, nodes)) this.unschedulable.add(podKey(pod));
+        placed = this.scheduleOne(pod, nodes);
       } catch (e) {
         this.log.warn({ err: e, pod: podKey(pod) }, 'sim scheduler: scheduling failed; retrying with the next cluster change');
-        this.unschedulable.add(podKey(pod));
       }
+      if (placed) continue;
+      // The cluster changed while this pod was being tried (its own victims may be gone already): try again.
+      if (cycle !== this.moveCycle) this.enqueue(podKey(pod));
+      else this.unschedulable.add(podKey(pod));
     }
   }
 
