@@ -4,6 +4,7 @@ import { parseConfigDocument } from '../../runtime/config/document.ts';
 import {
   buildPlaceholderDeployment, PLACEHOLDER_PRIORITY_CLASS, placeholderName, placeholderPriorityClass,
 } from '../../runtime/controllers/warm-pool/build-placeholder.ts';
+import { priorityClasses } from '../../infra/runner-guardrails.ts';
 import { ANNOTATION, COMPONENT, LABEL, MANAGED_BY } from '../../runtime/k8s/labels.ts';
 import { buildClassPodTemplate, classPlacement } from '../../runtime/k8s/pod-template.ts';
 
@@ -112,5 +113,15 @@ describe('placeholder PriorityClass', () => {
     assert.equal(pc.globalDefault, false);
     assert.deepEqual(PLACEHOLDER_PRIORITY_CLASS, pc);
     assert.equal(PLACEHOLDER_PRIORITY_CLASS.metadata?.name, doc.runner.placeholderPriorityClassName);
+  });
+
+  it('matches the one the Pulumi program deploys, and ranks below runners', () => {
+    const deployed = priorityClasses(doc.runner);
+    const pc = placeholderPriorityClass(doc.runner.placeholderPriorityClassName);
+    assert.deepEqual(
+      [pc.metadata?.name, pc.value, pc.preemptionPolicy, pc.globalDefault],
+      [deployed.placeholder.metadata.name, deployed.placeholder.value, deployed.placeholder.preemptionPolicy, deployed.placeholder.globalDefault],
+    );
+    assert.ok(deployed.runner.value > (pc.value ?? 0));
   });
 });

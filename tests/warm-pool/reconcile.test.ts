@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { parseConfigDocument, type ConfigDocument } from '../../runtime/config/document.ts';
+import { watchConfigDocument, type ConfigWatcher } from '../../runtime/config/watch-document.ts';
+import { applyAction } from '../../runtime/controllers/warm-pool/apply.ts';
+import { buildPlaceholderDeployment } from '../../runtime/controllers/warm-pool/build-placeholder.ts';
+import { startWarmPoolLoop, type WarmPoolLoop } from '../../runtime/controllers/warm-pool/loop.ts';
+import { createWarmPoolMetrics } from '../../runtime/controllers/warm-pool/metrics.ts';
+import { WarmPoolController } from '../../runtime/controllers/warm-pool/reconcile.ts';
+import { memoryStateStore } from '../../runtime/controllers/warm-pool/state-store.ts';
+import { buildRunnerObjects } from '../../runtime/k8s/build-runner-job.ts';
+import { COMPONENT, LABEL, NODE_CLASS_LABEL } from '../../runtime/k8s/labels.ts';
+import { silentLogger } from '../../runtime/log.ts';
+import { createRegistry } from '../../runtime/metrics/registry.ts';
+import { PermanentError } from '../../runtime/util/errors.ts';
+import type { VirtualClock } from '../../sim/k8s/clock.ts';
+import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
+import { nodePoolsFromConfig, seedPriorityClasses } from '../../sim/k8s/from-config.ts';
+import { until } from '../sim/helpers.ts';
+
+const NS = 'runners';
+const CLASS = '4cpu-linux-arm64';
+const docText = (pools: Array<{ name: string; min: number; max?: number }>) =>
+  JSON.stringify({
+    classes: [{ name: CLASS, arch: 'arm64', cpu: 4, memoryGiB: 8, diskGiB: 50, instanceFamilies: ['c7g'], nodePoolCpuLimit: 64 }],
+    pools: pools.map((p) => ({ class: CLASS, max: 8, scaleDownDelaySeconds: 0, ...p })),
+  });
+
+async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = await registry.getSingleMetric(name)!.get();
+  return m.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
+}
+
+function runnerJob(doc: ConfigDocument, jobId: number, pool: string) {
+  const cls = doc.classes[0]!;
+  return buildRunnerObjects({
+    doc, namespace: NS, runnerName: `rf-${jobId}`, encodedJitConfig: 'not-a-real-jit-config',
+    job: {
+      jobId, runId: 1, runAttempt: 1, repository: 'o/r', owner: 'o', repo: 'r', org: 'o', installationId: 1, labels: ['runs-fleet'],
+      request: {}, deliveryId: 'd', workflowName: 'ci', jobName: 'build', receivedAt: 0, enqueuedAt: 0,
+    },
+    runner: {
+      className: cls.name, class: cls, pool, cpu: cls.cpu, memoryGiB: cls.memoryGiB, diskGiB: cls.diskGiB,
+      capacityTypes: cls.capacityTypes, nodeRequirements: [], jitLabels: ['runs-fleet'], warnings: [],
+    },
+  });
+}
+
+describe('warm-pool reconciler against the simulated cluster', () => {
+  let sim: SimCluster<VirtualClock>;
+  let clock: VirtualClock;
+  let apps: k8s.AppsV1Api;
+  let core: k8s.CoreV1Api;
+  let batch: k8s.BatchV1Api;
+  let dir: string;
+  let file: string;
+  let watcher: ConfigWatcher;
+  let registry: Registry;
+  let controller: WarmPoolController;
+  let loop: WarmPoolLoop;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'runs-fleet-warm-'));
+    file = join(dir, 'config.json');
+    await writeFile(file, docText([{ name: 'default', min: 0 }]));
+    const doc = parseConfigDocument(JSON.parse(docText([])));
+    // One runner per node, so a runner can only get a warm node by evicting a placeholder.
+    sim = await startSimCluster({
+      clock: 'virtual', namespaces: [NS], nodePools: nodePoolsFromConfig(doc, { maxRunnersPerNode: 1 }),
+      timings: { provisioningMs: 30_000, imagePullMs: 500, containerStartMs: 100 },
+    });
+    clock = sim.clock;
+    seedPriorityClasses(sim.api, doc);
+    const kc = sim.makeKubeConfig();
+    [apps, core, batch] = [kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.BatchV1Api)];
+    watcher = watchConfigDocument({ path: file, clock, intervalMs: 5_000 });
+    registry = createRegistry();
+    controller = new WarmPoolController({
+      apps, core, namespace: NS, doc: () => watcher.current(), clock, log: silentLogger(),
+      metrics: createWarmPoolMetrics(registry), store: memoryStateStore(),
+    });
+    loop = startWarmPoolLoop(controller, { clock, log: silentLogger(), isLeader: () => true, intervalMs: 15_000 });
+    watcher.subscribe(() => loop.wake());
+  });
+
+  afterEach(async () => {
+    await loop?.stop();
+    await watcher?.stop();
+    await sim?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const deployment = () => sim.store.get('deployments', NS, 'placeholder-default');
+  const classNodes = () => sim.store.list('nodes').filter((n) => n.metadata.labels?.[NODE_CLASS_LABEL] === CLASS);
+  const placeholders = () => sim.store.list('pods', { namespace: NS, labelSelector: `${LABEL.component}=${COMPONENT.placeholder}` });
+  const readyPlaceholders = () => placeholders().filter((p) => p.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'));
+
+  it('raising min in the config document brings up that many ready placeholders, and a runner takes one\'s place without a new node', async () => {
+    await until('the pool\'s Deployment at min 0', () => deployment()?.spec?.replicas === 0, { clock, stepMs: 500 });
+    assert.equal(classNodes().length, 0, 'min 0 keeps no runner node');
+
+    await writeFile(file, docText([{ name: 'default', min: 3 }]));
+    await until('3 ready placeholders', () => readyPlaceholders().length === 3 && deployment()?.status?.readyReplicas === 3, { clock, stepMs: 500, maxSimMs: 300_000 });
+    const warmNodes = classNodes().map((n) => n.metadata.name);
+    assert.equal(warmNodes.length, 3, 'one node per placeholder');
+    const p = placeholders()[0]!;
+    assert.equal(p.spec.priorityClassName, 'runs-fleet-placeholder');
+    assert.equal(p.spec.containers[0].image, watcher.current().runner.pauseImage);
+
+    const { job, secret } = runnerJob(watcher.current(), 4242, 'default');
+    await core.createNamespacedSecret({ namespace: NS, body: secret });
+    await batch.createNamespacedJob({ namespace: NS, body: job });
+    const runner = await until('the runner pod bound to a node', () =>
+      sim.store.list('pods', { namespace: NS, labelSelector: `${LABEL.jobId}=4242` }).find((x) => x.spec?.nodeName), { clock, stepMs: 100, maxSimMs: 20_000 });
+    assert.ok(warmNodes.includes(runner.spec.nodeName), 'the runner landed on a node that was already warm');
+    assert.equal(classNodes().length, 3, 'no node was provisioned for the runner');
+    const preempted = sim.store.list('events', { namespace: NS, fieldSelector: 'reason=Preempted' });
+    assert.equal(preempted.length, 1, 'it got there by preempting one placeholder');
+
+    // The evicted placeholder comes back on a new node: the pool refills itself.
+    await until('the pool refilled to 3 ready placeholders', () => readyPlaceholders().length === 3 && classNodes().length === 4, { clock, stepMs: 500, maxSimMs: 300_000 });
+    await until('a pass counted the warm hit', async () => (await metric(registry, 'runs_fleet_warm_pool_hits_total', { pool: 'default' })) === 1, { clock, stepMs: 1_000, maxSimMs: 60_000 });
+    assert.equal(await metric(registry, 'runs_fleet_warm_pool_misses_total', { pool: 'default' }), 0);
+    assert.equal(await metric(registry, 'runs_fleet_warm_pool_desired_placeholders', { pool: 'default', class: CLASS }), 3);
+    assert.ok((await metric(registry, 'runs_fleet_warm_pool_placeholder_cpu_seconds_total', { pool: 'default', class: CLASS })) > 0);
+  });
+
+  it('does not start placeholders while a burst of runners waits for new nodes, then keeps that many warm', async () => {
+    await until('the pool\'s Deployment at min 0', () => deployment()?.spec?.replicas === 0, { clock, stepMs: 500 });
+    const doc = watcher.current();
+    for (let id = 1; id <= 4; id++) {
+      const { job, secret } = runnerJob(doc, 100 + id, 'default');
+      await core.createNamespacedSecret({ namespace: NS, body: secret });
+      await batch.createNamespacedJob({ namespace: NS, body: job });
+    }
+    const runners = () => sim.store.list('pods', { namespace: NS, labelSelector: `${LABEL.component}=${COMPONENT.runner}` });
+    const waiting = () => runners().filter((r) => !r.spec?.nodeName && r.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'PodScheduled' && c.status === 'False'));
+    let sawWaiting = false;
+    await until('all 4 runners running', () => {
+      if (waiting().length) {
+        sawWaiting = true;
+        assert.equal(deployment()!.spec!.replicas, 0, 'placeholders were added while runners waited for nodes');
+      }
+      return runners().filter((r) => r.status?.phase === 'Running').length === 4;
+    }, { clock, stepMs: 500, maxSimMs: 300_000 });
+    assert.ok(sawWaiting, 'the runners did wait for new nodes');
+    assert.equal(placeholders().length, 0, 'no placeholder competed with them');
+
+    // Once they run, the burst is remembered: the pool keeps 4 warm for the next one.
+    await until('4 ready placeholders after the burst', () => readyPlaceholders().length === 4, { clock, stepMs: 500, maxSimMs: 300_000 });
+    assert.equal(deployment()!.spec!.replicas, 4);
+    assert.equal(await metric(registry, 'runs_fleet_warm_pool_misses_total', { pool: 'default' }), 4);
+  });
+
+  it('writes nothing when nothing changed, and deletes the Deployment of a removed pool', async () => {
+    await writeFile(file, docText([{ name: 'default', min: 1 }, { name: 'extra', min: 1 }]));
+    await until('both pools\' Deployments', () => deployment() && sim.store.get('deployments', NS, 'placeholder-extra'), { clock, stepMs: 500, maxSimMs: 30_000 });
+    await loop.stop();
+    const quiet = await controller.reconcile();
+    assert.deepEqual(quiet.actions, [], 'a pass over a matching cluster writes nothing');
+    const rv = deployment()!.metadata.resourceVersion;
+
+    await writeFile(file, docText([{ name: 'default', min: 1 }]));
+    assert.equal(await watcher.poll(), true);
+    const removed = await controller.reconcile();
+    assert.deepEqual(removed.actions.map((a) => [a.action.kind, a.action.pool, a.outcome]), [['delete', 'extra', 'deleted']]);
+    await until('the removed pool\'s Deployment gone', () => !sim.store.get('deployments', NS, 'placeholder-extra'), { clock, stepMs: 500, maxSimMs: 30_000 });
+    assert.equal(deployment()!.metadata.resourceVersion, rv, 'the remaining pool was not touched');
+  });
+
+  it('create finding the Deployment already there patches it; delete of a missing one is done; a foreign one is not taken over', async () => {
+    await loop.stop();
+    const doc = watcher.current();
+    const pool = { ...doc.pools[0]!, name: 'manual' };
+    const want = (replicas: number) => buildPlaceholderDeployment(doc.runner, pool, doc.classes[0]!, NS, replicas);
+    assert.equal(await applyAction(apps, NS, { kind: 'create', pool: 'manual', body: want(2) }), 'created');
+    assert.equal(await applyAction(apps, NS, { kind: 'create', pool: 'manual', body: want(2) }), 'unchanged', '409, and it already matches');
+    assert.equal(await applyAction(apps, NS, { kind: 'create', pool: 'manual', body: want(4) }), 'patched', '409, then patched to match');
+    assert.equal((await apps.readNamespacedDeployment({ name: 'placeholder-manual', namespace: NS })).spec?.replicas, 4);
+    assert.equal(await applyAction(apps, NS, { kind: 'delete', pool: 'manual', name: 'placeholder-manual', why: 'pool_removed' }), 'deleted');
+    assert.equal(await applyAction(apps, NS, { kind: 'delete', pool: 'gone', name: 'placeholder-gone', why: 'pool_removed' }), 'gone');
+
+    const foreign = want(1);
+    foreign.metadata!.name = 'placeholder-other';
+    foreign.metadata!.labels = { app: 'someone-else' };
+    await apps.createNamespacedDeployment({ namespace: NS, body: foreign });
+    const ours = { ...want(1), metadata: { ...want(1).metadata, name: 'placeholder-other' } };
+    await assert.rejects(applyAction(apps, NS, { kind: 'create', pool: 'other', body: ours }), (err: unknown) => err instanceof PermanentError && err.reason === 'name_taken');
+  });
+});
