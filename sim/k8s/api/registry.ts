@@ -252,7 +252,7 @@ export class Registry {
     const draft = clone(old);
     fn(draft);
     draft.metadata.resourceVersion = old.metadata.resourceVersion;
-    return this.write(t, draft, old);
+    return this.write(t, draft, old, true);
   }
 
   /** Records a core/v1 Event about an object, as a controller would. */
@@ -282,8 +282,8 @@ export class Registry {
     });
   }
 
-  private write(t: ResourceType, next: Stored, old: Stored): Stored {
-    if (sameContent(next, old)) return old;
+  private write(t: ResourceType, next: Stored, old: Stored, sameKeyOrder = false): Stored {
+    if (sameContent(next, old, sameKeyOrder)) return old;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       // The last finalizer is gone: the object goes (a pod in its grace period waits for the kubelet).
       if (!(t.plural === 'pods' && (next.metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
@@ -327,10 +327,12 @@ export class Registry {
 }
 
 /** Whether a write would change nothing (the API server then keeps the resourceVersion and sends no event). */
-function sameContent(next: Stored, old: Stored): boolean {
+function sameContent(next: Stored, old: Stored, sameKeyOrder = false): boolean {
   // Not jsonOf(next): its cache would keep the JSON from before the store assigns the new resourceVersion.
   const candidate = { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } };
-  return JSON.stringify(candidate) === jsonOf(old) || jsonEqual(JSON.parse(JSON.stringify(candidate)), old);
+  if (JSON.stringify(candidate) === jsonOf(old)) return true;
+  // A copy of the stored object keeps its key order, so the string comparison was conclusive.
+  return !sameKeyOrder && jsonEqual(JSON.parse(JSON.stringify(candidate)), old);
 }
 
 function asObject(body: unknown, t: ResourceType): KObject {

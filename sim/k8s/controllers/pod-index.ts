@@ -45,13 +45,21 @@ export class PodIndex {
     return total;
   }
 
+  /** Allocatable minus what bound pods hold. */
+  unreserved(node: Stored): Res {
+    return sub(nodeAllocatable(node), this.used(node.metadata.name));
+  }
+
   /**
    * What is free on a node for `pod`: allocatable minus bound pods minus pods nominated there
-   * (waiting for their victims to go) of at least the same priority.
+   * (waiting for their victims to go) of at least the same priority. `base` short-cuts the
+   * first subtraction when the caller keeps it per scheduling pass.
    */
-  free(node: Stored, pod?: Stored): Res {
-    let free = sub(nodeAllocatable(node), this.used(node.metadata.name));
-    for (const n of this.resolve(this.nominated.get(node.metadata.name))) {
+  free(node: Stored, pod?: Stored, base?: Res): Res {
+    let free = base ?? this.unreserved(node);
+    const nominated = this.nominated.get(node.metadata.name);
+    if (!nominated) return free;
+    for (const n of this.resolve(nominated)) {
       if (n.spec?.nodeName || (pod && (n.metadata.uid === pod.metadata.uid || podPriority(n) < podPriority(pod)))) continue;
       free = sub(free, podRequests(n));
     }

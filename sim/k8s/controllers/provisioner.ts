@@ -56,6 +56,7 @@ export class Provisioner {
   private readonly warned = new Set<string>();
   private batch: { start: number; timer: SimTimer } | undefined;
   private ipCounter = 10;
+  private usedCpu = new Map<NodePool, number>();
   private readonly off: () => void;
 
   constructor(
@@ -128,18 +129,31 @@ export class Provisioner {
       if (p && isProvisionable(p) && !this.promised.has(p.metadata.uid)) pods.push(p);
     }
     pods.sort((a, b) => podPriority(b) - podPriority(a) || podRequests(b).cpu - podRequests(a).cpu || podKey(a).localeCompare(podKey(b)));
+    this.usedCpu = this.poolUsage();
     const fresh: Claim[] = [];
     for (const pod of pods) {
       if (this.packIntoInflight(pod) || this.packIntoFresh(pod, fresh) || this.openClaim(pod, fresh)) continue;
       this.warnOnce(pod);
     }
-    for (const claim of fresh) this.launch(claim);
+    if (fresh.length > 0) this.launch(fresh);
+  }
+
+  /** vCPUs per pool in nodes and in-flight claims, computed once per provisioning pass. */
+  private poolUsage(): Map<NodePool, number> {
+    const used = new Map<NodePool, number>();
+    const byName = new Map(this.o.pools.map((p) => [p.name, p]));
+    for (const n of this.api.store.iterate(nodesT)) {
+      const pool = byName.get(n.metadata.labels?.[NODE.nodePool] ?? '');
+      if (pool) used.set(pool, (used.get(pool) ?? 0) + Number(n.status?.capacity?.cpu ?? 0));
+    }
+    for (const c of this.inflight.values()) used.set(c.pool, (used.get(c.pool) ?? 0) + c.type.cpu);
+    return used;
   }
 
   private packIntoInflight(pod: Stored): boolean {
     const req = podRequests(pod);
     for (const c of this.inflight.values()) {
-      if (!podFits(pod, c.pool, c.type, c.capacityType) || !fitsIn(add(c.requests, req), allocatableOf(c.type))) continue;
+      if (!fitsIn(add(c.requests, req), allocatableOf(c.type)) || !podFits(pod, c.pool, c.type, c.capacityType)) continue;
       c.requests = add(c.requests, req);
       c.pods.push(pod);
       this.promised.set(pod.metadata.uid, c.name);
@@ -180,26 +194,30 @@ export class Provisioner {
   /** vCPUs the pool may still add: limits.cpu minus its nodes, in-flight claims and this batch's claims. */
   private remainingCpu(pool: NodePool, fresh: Claim[]): number {
     if (pool.limitsCpu === undefined) return Infinity;
-    let used = 0;
-    for (const n of this.api.store.iterate(nodesT)) if (n.metadata.labels?.[NODE.nodePool] === pool.name) used += Number(n.status?.capacity?.cpu ?? 0);
-    for (const c of this.inflight.values()) if (c.pool === pool) used += c.type.cpu;
+    let used = this.usedCpu.get(pool) ?? 0;
     for (const c of fresh) if (c.pool === pool) used += c.type.cpu;
     return pool.limitsCpu - used;
   }
 
-  private launch(claim: Claim): void {
-    this.inflight.set(claim.name, claim);
-    for (const p of claim.pods) {
-      this.promised.set(p.metadata.uid, claim.name);
-      if (this.o.recordEvents) this.api.recordEvent(p, 'Normal', 'Nominated', `Pod should schedule on: nodeclaim/${claim.name}`, 'karpenter');
+  /** One timer per batch: the batch's nodes appear together, as one scheduling round sees them. */
+  private launch(claims: Claim[]): void {
+    for (const claim of claims) {
+      this.inflight.set(claim.name, claim);
+      for (const p of claim.pods) {
+        this.promised.set(p.metadata.uid, claim.name);
+        if (this.o.recordEvents) this.api.recordEvent(p, 'Normal', 'Nominated', `Pod should schedule on: nodeclaim/${claim.name}`, 'karpenter');
+      }
     }
-    claim.timer = this.clock.setTimer(this.o.provisioningMs, () => {
-      this.inflight.delete(claim.name);
-      for (const p of claim.pods) this.promised.delete(p.metadata.uid);
-      this.createNode(claim.pool, claim.type, claim.capacityType, claim.name);
+    const timer = this.clock.setTimer(this.o.provisioningMs, () => {
+      for (const claim of claims) {
+        this.inflight.delete(claim.name);
+        for (const p of claim.pods) this.promised.delete(p.metadata.uid);
+        this.createNode(claim.pool, claim.type, claim.capacityType, claim.name);
+      }
       // Pods the scheduler placed elsewhere meanwhile, or that did not fit after all, get another pass.
       if (this.candidates.size > 0) this.trigger();
     });
+    for (const claim of claims) claim.timer = timer;
   }
 
   private createNode(pool: NodePool, type: InstanceType, capacityType: CapacityType, name = `${pool.name}-${this.api.rng.suffix()}`): void {

@@ -4,7 +4,7 @@ import { resource } from '../api/resources.ts';
 import type { Stored } from '../api/types.ts';
 import type { SimClock } from '../clock.ts';
 import { nodeLabelsMatch, untoleratedTaint } from '../model/placement.ts';
-import { fitsIn, nodeAllocatable, podRequests } from '../model/resources.ts';
+import { fitsIn, nodeAllocatable, podRequests, sub, type Res } from '../model/resources.ts';
 import { isTerminal, podKey, podPriority, setCondition } from '../model/pods.ts';
 import { isoSeconds } from '../model/time.ts';
 import type { StoreEvent } from '../store/store.ts';
@@ -35,6 +35,7 @@ export class Scheduler {
   private stopped = false;
   /** Bumped whenever unschedulable pods are moved back; a pod that failed during a move is retried (kube-scheduler's moveRequestCycle). */
   private moveCycle = 0;
+  private passFree = new Map<string, Res>();
   private readonly off: () => void;
 
   constructor(
@@ -106,6 +107,9 @@ export class Scheduler {
     this.active = new Set();
     pods.sort((a, b) => podPriority(b) - podPriority(a) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
     const nodes = this.index.nodes();
+    // Free resources per node for this pass, kept current as pods are bound: a pass over P pods
+    // and N nodes costs P×N cheap checks, not a recount of every node's pods each time.
+    this.passFree = new Map();
     for (const pod of pods) {
       const cycle = this.moveCycle;
       let placed = false;
@@ -142,7 +146,7 @@ export class Scheduler {
         continue;
       }
       eligible.push(node);
-      const free = this.index.free(node, pod);
+      const free = this.index.free(node, pod, this.baseFree(node));
       if (!fitsIn(req, free)) {
         if (req.cpu > free.cpu) note('Insufficient cpu');
         if (req.memory > free.memory) note('Insufficient memory');
@@ -186,7 +190,14 @@ export class Scheduler {
     return this.index.podsOn(nominated).some((p) => p.metadata.deletionTimestamp && !isTerminal(p) && podPriority(p) < podPriority(pod));
   }
 
+  private baseFree(node: Stored): Res {
+    let base = this.passFree.get(node.metadata.name);
+    if (!base) this.passFree.set(node.metadata.name, (base = this.index.unreserved(node)));
+    return base;
+  }
+
   private bind(pod: Stored, node: Stored): void {
+    this.passFree.set(node.metadata.name, sub(this.baseFree(node), podRequests(pod)));
     const time = isoSeconds(this.clock.now());
     this.api.mutate(podsT, pod.metadata.namespace ?? '', pod.metadata.name, (d) => {
       d.spec.nodeName = node.metadata.name;

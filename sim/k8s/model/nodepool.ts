@@ -70,10 +70,22 @@ export function capacityTypesOf(pool: NodePool): CapacityType[] {
   return pool.capacityTypes?.length ? pool.capacityTypes : ['on-demand'];
 }
 
+const labelCache = new WeakMap<NodePool, Map<string, Record<string, string>>>();
+
+/** nodeLabels without the hostname, memoised: the provisioner asks for them per pod and claim. */
+function candidateLabels(pool: NodePool, type: InstanceType, capacityType: CapacityType): Record<string, string> {
+  let m = labelCache.get(pool);
+  if (!m) labelCache.set(pool, (m = new Map()));
+  const key = `${type.name}/${capacityType}`;
+  let labels = m.get(key);
+  if (!labels) m.set(key, (labels = nodeLabels(pool, type, capacityType)));
+  return labels;
+}
+
 /** Whether a pod's selectors and tolerations admit a node of this pool, type and capacity type. */
 export function podFits(pod: KObject, pool: NodePool, type: InstanceType, capacityType: CapacityType): boolean {
   if (untoleratedTaint(pod, pool.taints)) return false;
-  return nodeLabelsMatch(pod, nodeLabels(pool, type, capacityType));
+  return nodeLabelsMatch(pod, candidateLabels(pool, type, capacityType));
 }
 
 /** The smallest instance type of the pool that holds `req`, is admitted by every pod, and stays within `maxCpu`. */
