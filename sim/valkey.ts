@@ -25,6 +25,10 @@ export interface ValkeyOptions {
   port?: number;
   /** Append-only file persistence (fsync every write), on by default so restarts keep accepted jobs. */
   appendonly?: boolean;
+  /** fsync policy of the append-only file: `always` (default) or `everysec`, as the cluster's Valkey runs. */
+  appendfsync?: 'always' | 'everysec';
+  /** Own process group, so a terminal's Ctrl-C reaches only the parent, which stops the server in order. */
+  detached?: boolean;
 }
 
 const CANDIDATES = ['valkey-server', 'redis-server'];
@@ -86,10 +90,10 @@ export async function startValkey(options: ValkeyOptions = {}): Promise<ValkeyPr
   const launch = async () => {
     const args = [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-      '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always',
+      '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', options.appendfsync ?? 'always',
       '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
     ];
-    child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false });
     child.stderr?.resume();
     await waitForPort(port, child);
   };
