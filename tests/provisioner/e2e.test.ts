@@ -78,8 +78,8 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     const env = spec.template.spec.containers.find((c: any) => c.name === 'runner').env;
     assert.deepEqual(env.find((e: any) => e.name === 'ACTIONS_RUNNER_INPUT_JITCONFIG').valueFrom.secretKeyRef, { name, key: 'jitToken' });
 
-    const record = await s.orchestrators[0]!.records.get(job.id, 1);
-    assert.equal(record?.status, 'job_created');
+    // The record is written just after the Job is adopted; wait for it rather than race it.
+    const record = await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created');
     assert.equal(record?.runnerName, runnerName);
     assert.ok(record!.stages.receivedAt! <= record!.stages.enqueuedAt! && record!.stages.enqueuedAt! <= record!.stages.jobCreatedAt!);
     assert.ok(!text().includes(registered!.encodedJitConfig), 'the JIT config never reaches a log line');
@@ -130,7 +130,7 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     await eventually(() => jobsIn(s!), (l) => l.length === 1, 15_000);
     assert.equal(s.github.calls(ROUTES.orgJitConfig), 2, 'one refused call, one retried call');
     assert.equal(s.github.stats().injectedFaults, 1);
-    assert.equal((await s.orchestrators[0]!.records.get(job.id, 1))?.status, 'job_created');
+    await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created');
   });
 
   it('a consumer killed between create and ack: another replica finds the Job and makes no second runner', async () => {
