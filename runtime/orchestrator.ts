@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { RuntimeEnv } from './config/env.ts';
 import { createConfigReloadMetrics, watchConfigDocument, type ConfigWatcher } from './config/watch-document.ts';
 import { Consumer } from './controllers/provisioner/consumer.ts';
+import { startLifecycle, type Lifecycle, type LifecycleOptions } from './controllers/lifecycle/start.ts';
 import { handleJobEvent } from './controllers/provisioner/job-events.ts';
 import { createProvisionerMetrics } from './controllers/provisioner/metrics.ts';
 import { provision } from './controllers/provisioner/provision.ts';
@@ -45,6 +46,8 @@ export interface OrchestratorOptions {
   configPollMs?: number;
   /** Deadline of one Kubernetes API call (15 s). */
   kubeRequestTimeoutMs?: number;
+  /** Runner lifecycle: leader election, watcher resync, recovery and sweep timings (tests use short ones). */
+  lifecycle?: LifecycleOptions;
 }
 
 export interface Orchestrator {
@@ -56,6 +59,7 @@ export interface Orchestrator {
   readonly config: ConfigWatcher;
   readonly kube: KubeClients;
   readonly github: GitHubClient;
+  readonly lifecycle: Lifecycle;
   stop(): Promise<void>;
 }
 
@@ -107,12 +111,23 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     { concurrency: env.concurrency, ...options.consumer },
   );
 
+  const lifecycle = await startLifecycle(
+    {
+      kube, github, queue, records, valkey: command, prefix, runnerNamespace: env.runnerNamespace, leaseNamespace: env.systemNamespace,
+      identity: env.identity, doc: () => config.current(), clock, log, registry,
+    },
+    options.lifecycle,
+  );
+
   const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
   const server = createIngressServer({
     secrets: () => secrets,
     classify: (labels) => parseRunsOn(labels, config.current().aliases),
     enqueue: (job) => queue.enqueue(job),
-    onJobEvent: (event) => handleJobEvent(event, { kube, github, records, namespace: env.runnerNamespace, clock, log }),
+    onJobEvent: async (event) => {
+      await handleJobEvent(event, { kube, github, records, namespace: env.runnerNamespace, clock, log });
+      await lifecycle.noteJobEvent(event);
+    },
     clock,
     log,
     metrics: createIngressMetrics(registry),
@@ -126,10 +141,11 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
 
   let stopping: Promise<void> | undefined;
   return {
-    address, url: `http://${options.host ?? '127.0.0.1'}:${address.port}`, queue, records, registry, config, kube, github,
+    address, url: `http://${options.host ?? '127.0.0.1'}:${address.port}`, queue, records, registry, config, kube, github, lifecycle,
     stop: () => (stopping ??= (async () => {
       await closeServer(server);
-      await consumer.stop();
+      // Stop reading (in-flight entries finish or go back to the group) while leader work stops and the Lease is released.
+      await Promise.all([consumer.stop(), lifecycle.stop()]);
       await config.stop();
       await github.close();
       await kube.close();
