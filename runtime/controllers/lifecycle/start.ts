@@ -116,7 +116,7 @@ export async function startLifecycle(d: LifecycleDeps, o: LifecycleOptions = {})
     if (leading) watcher.resyncAll();
     loop.wake();
   });
-  await watcher.start();
+  watcher.start();
   elector.start();
   loop.start();
 

@@ -27,8 +27,12 @@ export interface Informer<T extends KubernetesObject> {
   list(): readonly T[];
   /** True once the first list arrived. */
   synced(): boolean;
-  /** Starts and resolves after the first list (or the first failure; restarts then continue in the background). */
-  start(): Promise<void>;
+  /**
+   * Starts listing and watching in the background: a watch through a proxy may not
+   * answer until its first event, and startup must not wait for that. synced() tells
+   * when the first list arrived.
+   */
+  start(): void;
   stop(): Promise<void>;
 }
 
@@ -46,7 +50,6 @@ export function createInformer<T extends KubernetesObject>(o: InformerOptions<T>
   const delayFn = (ms: number) => o.clock.sleep(ms, stopped.signal).catch(() => {});
   const lw = new ListWatch<T>(o.path, new Watch(o.kc), o.list, false, o.labelSelector, undefined, { delayFn });
   let failures = 0;
-  let listed = false;
   let restarting = false;
 
   const emit = (event: InformerEvent) => (obj: T) => {
@@ -60,9 +63,6 @@ export function createInformer<T extends KubernetesObject>(o: InformerOptions<T>
   lw.on('add', emit('add'));
   lw.on('update', emit('update'));
   lw.on('delete', emit('delete'));
-  lw.on('connect', () => {
-    if (lw.latestResourceVersion()) listed = true;
-  });
   lw.on('error', (err) => {
     if (stopped.signal.aborted || restarting) return;
     restarting = true;
@@ -87,10 +87,9 @@ export function createInformer<T extends KubernetesObject>(o: InformerOptions<T>
   return {
     get: (name, namespace) => lw.get(name, namespace),
     list: () => lw.list(),
-    synced: () => listed || !!lw.latestResourceVersion(),
-    start: async () => {
-      await lw.start();
-      if (lw.latestResourceVersion()) listed = true;
+    synced: () => !!lw.latestResourceVersion(),
+    start: () => {
+      void lw.start().catch(() => {});
     },
     stop: async () => {
       stopped.abort();

@@ -80,9 +80,10 @@ export class RunnerWatcher {
     this.nodes = new NodeFactsCache(d.kube.core, d.clock);
   }
 
-  async start(): Promise<void> {
+  start(): void {
     if (this.loop) throw new Error('runner watcher already started');
-    await Promise.all([this.jobs.start(), this.pods.start()]);
+    this.jobs.start();
+    this.pods.start();
     this.loop = this.run();
   }
 
