@@ -70,7 +70,7 @@ export class WarmPoolController {
 
     const observed = placeholdersByPool(deployments.items);
     const result = await this.execute(planPlaceholders(doc, namespace, decisions, observed), decisions);
-    await this.deps.store?.save(states);
+    await this.save(states);
     await this.accounting.record(doc, decisions, observed, pods.items, now);
     this.logChanges(decisions, result);
     return result;
@@ -92,6 +92,15 @@ export class WarmPoolController {
     for (const pool of this.states.keys()) if (!doc.pools.some((p) => p.name === pool)) this.states.delete(pool);
     for (const pool of doc.pools) if (!this.states.has(pool.name)) this.states.set(pool.name, { demand: emptyDemand(now) });
     return this.states;
+  }
+
+  /** Valkey being away costs only history (a new leader would start colder), never a pass. */
+  private async save(states: Map<string, StoredPoolState>): Promise<void> {
+    try {
+      await this.deps.store?.save(states);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'warm-pool state not saved; kept in memory');
+    }
   }
 
   private recordDemand(doc: ConfigDocument, pods: V1Pod[], states: Map<string, StoredPoolState>): void {
