@@ -10,6 +10,10 @@ import { startLifecycle, type Lifecycle, type LifecycleOptions } from './control
 import { handleJobEvent } from './controllers/provisioner/job-events.ts';
 import { createProvisionerMetrics } from './controllers/provisioner/metrics.ts';
 import { provision } from './controllers/provisioner/provision.ts';
+import { startWarmPoolLoop } from './controllers/warm-pool/loop.ts';
+import { createWarmPoolMetrics } from './controllers/warm-pool/metrics.ts';
+import { WarmPoolController } from './controllers/warm-pool/reconcile.ts';
+import { valkeyStateStore } from './controllers/warm-pool/state-store.ts';
 import { GitHubClient } from './github/client.ts';
 import { createGitHubMetrics } from './github/metrics.ts';
 import { GitHubRateLimiter, type SecondaryLimitSettings } from './github/rate-limiter.ts';
@@ -44,6 +48,8 @@ export interface OrchestratorOptions {
   consumer?: { blockMs?: number; reclaimIdleMs?: number; reclaimEveryMs?: number };
   /** How often the config document is re-read. */
   configPollMs?: number;
+  /** Time between warm-pool passes (15 s). */
+  warmPoolIntervalMs?: number;
   /** Deadline of one Kubernetes API call (15 s). */
   kubeRequestTimeoutMs?: number;
   /** Runner lifecycle: leader election, watcher resync, recovery and sweep timings (tests use short ones). */
@@ -119,6 +125,15 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     options.lifecycle,
   );
 
+  // Warm pools: placeholder Deployments per pool, reconciled by the leader only; a config
+  // change (pool resized with `pulumi up`) triggers a pass at once.
+  const warmPool = new WarmPoolController({
+    apps: kube.apps, core: kube.core, namespace: env.runnerNamespace, doc: () => config.current(), clock, log,
+    metrics: createWarmPoolMetrics(registry), store: valkeyStateStore(command, `${prefix}:warm-pool:state`),
+  });
+  const warmPoolLoop = startWarmPoolLoop(warmPool, { clock, log, isLeader: () => lifecycle.isLeader(), intervalMs: options.warmPoolIntervalMs });
+  const unsubscribeWarmPool = config.subscribe(() => warmPoolLoop.wake());
+
   const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
   const server = createIngressServer({
     secrets: () => secrets,
@@ -145,6 +160,8 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     stop: () => (stopping ??= (async () => {
       await closeServer(server);
       // Stop reading (in-flight entries finish or go back to the group) while leader work stops and the Lease is released.
+      unsubscribeWarmPool();
+      await warmPoolLoop.stop();
       await Promise.all([consumer.stop(), lifecycle.stop()]);
       await config.stop();
       await github.close();

@@ -15,12 +15,18 @@ export class WarmPoolAccounting {
   /** Runner pod uids already counted as a hit or miss. */
   private classified = new Set<string>();
 
-  /** `since`: runners created before this (when this leader started) were counted by the previous one. */
+  /** Runners created before this (when this leader started) were counted by the previous one. */
+  private readonly since: number;
+
   constructor(
     private readonly core: CoreV1Api,
     private readonly metrics: WarmPoolMetrics | undefined,
-    private readonly since: number,
-  ) {}
+    since: number,
+  ) {
+    // creationTimestamp has whole seconds: compare on that grain, or a runner created in
+    // the leader's first second would look older than the leader and never be counted.
+    this.since = Math.floor(since / 1000) * 1000;
+  }
 
   async record(doc: ConfigDocument, decisions: PoolDecision[], observed: ReadonlyMap<string, V1Deployment>, pods: V1Pod[], now: number): Promise<void> {
     const m = this.metrics;
