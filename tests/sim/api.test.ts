@@ -159,6 +159,16 @@ describe('sim/k8s API server (through @kubernetes/client-node)', () => {
     assert.match(s.message!, /no PriorityClass with name missing was found/);
   });
 
+  it('prints Tables for kubectl (Accept: as=Table)', async () => {
+    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } });
+    const res = await fetch(`${sim.url}/api/v1/namespaces/${ns}/pods`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+    const table = await res.json();
+    assert.equal(table.kind, 'Table');
+    assert.deepEqual(table.columnDefinitions.slice(0, 5).map((c: { name: string }) => c.name), ['Name', 'Ready', 'Status', 'Restarts', 'Age']);
+    assert.deepEqual(table.rows[0].cells.slice(0, 4), ['p', '0/1', 'Pending', 0]);
+    assert.equal(table.rows[0].object.metadata.name, 'p');
+  });
+
   it('deletes with preconditions, returns the pod for pods and a Status for jobs, and supports deletecollection', async () => {
     const cm = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
     await expectStatus(core.deleteNamespacedConfigMap({ namespace: ns, name: 'x', body: { preconditions: { uid: 'other' } } }), 409, 'Conflict');

@@ -6,6 +6,7 @@ import type { DeleteOptions, PatchType, Registry } from '../api/registry.ts';
 import { apiVersionOf, type ResourceType } from '../api/resources.ts';
 import type { KObject, Stored } from '../api/types.ts';
 import { jsonOf } from '../store/store.ts';
+import { toTable, wantsTable } from './table.ts';
 import type { WatchStreams } from './watch-stream.ts';
 
 export interface Reply {
@@ -46,6 +47,7 @@ export function handleResource(
         watches.serve(req, res, t, r.ns, q);
         return undefined;
       }
+      if (wantsTable(req.headers.accept)) return { code: 200, body: tableBody(registry, t, r.ns, q) };
       return { code: 200, body: listBody(registry, t, r.ns, q) };
     }
     if (method === 'POST') {
@@ -64,8 +66,11 @@ export function handleResource(
   if (sub === 'scale') return scale(registry, t, ns, name, method, req.headers['content-type'], body, dryRun);
   const subresource = sub === 'status' ? 'status' : undefined;
   switch (method) {
-    case 'GET':
-      return { code: 200, body: registry.get(t, ns, name) };
+    case 'GET': {
+      const obj = registry.get(t, ns, name);
+      if (wantsTable(req.headers.accept) && !sub) return { code: 200, body: toTable(t, [obj], registry.clock.now()) };
+      return { code: 200, body: obj };
+    }
     case 'PUT':
       return { code: 200, body: registry.update(t, ns, name, parseJson(body), subresource, { dryRun }) };
     case 'PATCH': {
@@ -99,6 +104,11 @@ function listBody(registry: Registry, t: ResourceType, ns: string | undefined, q
   });
   // Items are joined from their cached JSON: a list of a thousand objects costs no re-serialisation.
   return `{"kind":"${t.kind}List","apiVersion":"${apiVersionOf(t)}","metadata":${meta},"items":[${out.items.map(jsonOf).join(',')}]}`;
+}
+
+function tableBody(registry: Registry, t: ResourceType, ns: string | undefined, q: URLSearchParams) {
+  const out = registry.list(t, ns, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+  return toTable(t, out.items, registry.clock.now(), out.resourceVersion);
 }
 
 function scale(registry: Registry, t: ResourceType, ns: string, name: string, method: string, contentType: string | undefined, body: string, dryRun: boolean): Reply {

@@ -31,7 +31,7 @@ export interface ApiServer {
 
 /** The Kubernetes REST API over plain HTTP on loopback. */
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
-  const watches = new WatchStreams(o.registry.store, o.hub, { bookmarkIntervalMs: o.bookmarkIntervalMs ?? 5_000 });
+  const watches = new WatchStreams(o.registry.store, o.hub, { bookmarkIntervalMs: o.bookmarkIntervalMs ?? 5_000 }, () => o.clock.now());
   let host = '127.0.0.1:0';
   const server: Server = createServer((req, res) => {
     const release = o.clock.hold();

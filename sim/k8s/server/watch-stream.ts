@@ -5,6 +5,7 @@ import { parseFieldSelector, parseLabelSelector } from '../api/selectors.ts';
 import type { Stored, WatchEventType } from '../api/types.ts';
 import { jsonOf, type ObjectStore } from '../store/store.ts';
 import type { WatchHub } from '../store/watch-hub.ts';
+import { toTable, wantsTable } from './table.ts';
 
 export interface WatchStreamOptions {
   /** Real milliseconds between BOOKMARK events for watches that ask for them. */
@@ -23,6 +24,7 @@ export class WatchStreams {
     private readonly store: ObjectStore,
     private readonly hub: WatchHub,
     private readonly options: WatchStreamOptions,
+    private readonly now: () => number,
   ) {}
 
   serve(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams): void {
@@ -48,7 +50,9 @@ export class WatchStreams {
 
     let unsubscribe: (() => void) | undefined;
     try {
-      unsubscribe = this.hub.subscribe(t, from, { namespace: ns, labels, fields }, (type: WatchEventType, obj: Stored) => write(type, jsonOf(obj)));
+      // kubectl get -w asks for Tables: each event then carries a one-row Table.
+      const encode = wantsTable(req.headers.accept) ? (obj: Stored) => JSON.stringify(toTable(t, [obj], this.now())) : jsonOf;
+      unsubscribe = this.hub.subscribe(t, from, { namespace: ns, labels, fields }, (type: WatchEventType, obj: Stored) => write(type, encode(obj)));
     } catch (e) {
       if (e instanceof StatusError) {
         write('ERROR', JSON.stringify(e.toStatus()));
