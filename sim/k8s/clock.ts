@@ -20,17 +20,32 @@ export interface SimClock extends Clock {
    * clock never jumps while something is held; the returned function releases the hold.
    */
   hold(): () => void;
+  /**
+   * Called when a timer callback throws. startSimCluster points it at its logger so one
+   * controller bug does not take the whole process down; unset, the error is rethrown.
+   */
+  onTimerError?: (err: unknown) => void;
+}
+
+function runGuarded(clock: SimClock, fn: () => void): void {
+  if (!clock.onTimerError) return fn();
+  try {
+    fn();
+  } catch (e) {
+    clock.onTimerError(e);
+  }
 }
 
 export class RealClock implements SimClock {
   readonly mode = 'real' as const;
+  onTimerError?: (err: unknown) => void;
 
   now(): number {
     return Date.now();
   }
 
   setTimer(ms: number, fn: () => void): SimTimer {
-    const t = setTimeout(fn, Math.max(0, ms));
+    const t = setTimeout(() => runGuarded(this, fn), Math.max(0, ms));
     // The sim's HTTP server keeps a process alive; its pending timers should not.
     t.unref();
     return { cancel: () => clearTimeout(t) };
@@ -65,6 +80,7 @@ export interface AutoAdvanceOptions {
  */
 export class VirtualClock implements SimClock {
   readonly mode = 'virtual' as const;
+  onTimerError?: (err: unknown) => void;
   private current: number;
   private readonly heap: Entry[] = [];
   private seq = 0;
@@ -202,7 +218,7 @@ export class VirtualClock implements SimClock {
       heapPop(this.heap);
       if (next.cancelled) continue;
       this.activity++;
-      next.fn();
+      runGuarded(this, next.fn);
     }
   }
 

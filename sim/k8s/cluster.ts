@@ -114,6 +114,9 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const log = options.logger ?? silentLogger();
   const clock: SimClock =
     options.clock === 'virtual' ? new VirtualClock(options.startAt) : options.clock === 'real' || !options.clock ? new RealClock() : options.clock;
+  // With a logger (local mode, the CLI) a failing controller timer is logged and the sim goes
+  // on; without one (tests) it is rethrown so that it cannot go unnoticed.
+  if (options.logger) clock.onTimerError ??= (err) => log.error({ err }, 'sim: a controller timer failed');
   const timings = { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) };
   const pools = options.nodePools ?? [];
   const recordEvents = options.recordEvents ?? true;

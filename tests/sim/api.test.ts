@@ -162,7 +162,7 @@ describe('sim/k8s API server (through @kubernetes/client-node)', () => {
   it('prints Tables for kubectl (Accept: as=Table)', async () => {
     await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } });
     const res = await fetch(`${sim.url}/api/v1/namespaces/${ns}/pods`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
-    const table = await res.json();
+    const table = (await res.json()) as any;
     assert.equal(table.kind, 'Table');
     assert.deepEqual(table.columnDefinitions.slice(0, 5).map((c: { name: string }) => c.name), ['Name', 'Ready', 'Status', 'Restarts', 'Age']);
     assert.deepEqual(table.rows[0].cells.slice(0, 4), ['p', '0/1', 'Pending', 0]);
