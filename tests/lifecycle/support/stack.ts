@@ -23,7 +23,7 @@ export const FAST_LIFECYCLE: LifecycleOptions = {
 };
 
 const FAST_SIM = { provisioningMs: 200, imagePullMs: 10, containerStartMs: 10, readinessMs: 10, batchIdleMs: 20, batchMaxMs: 100 };
-const FAST_CONSUMER = { blockMs: 100, reclaimIdleMs: 300, reclaimEveryMs: 100 };
+export const FAST_CONSUMER = { blockMs: 100, reclaimIdleMs: 300, reclaimEveryMs: 100 };
 
 export const LABELS = ['self-hosted', 'runs-fleet=1/runner=2cpu-linux-arm64'];
 export const REPO = { owner: 'octo-org', repo: 'app' };

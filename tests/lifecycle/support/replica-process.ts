@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RuntimeEnv } from '../../../runtime/config/env.ts';
+import type { LocalStack } from '../../../sim/stack.ts';
+import { RUNNER_NAMESPACE, SYSTEM_NAMESPACE } from '../../../sim/stack.ts';
+import type { ReplicaInput } from './replica-main.ts';
+import { FAST_CONSUMER, FAST_LIFECYCLE } from './stack.ts';
+
+const MAIN = fileURLToPath(new URL('./replica-main.ts', import.meta.url));
+
+export interface ReplicaProcess {
+  readonly identity: string;
+  readonly child: ChildProcess;
+  /** SIGKILL: the process ends at once, mid-whatever, and never releases its Lease. */
+  kill(): Promise<void>;
+}
+
+/** Starts an orchestrator replica of the stack in a child process and waits until it serves. */
+export async function startReplicaProcess(s: LocalStack, identity: string): Promise<ReplicaProcess> {
+  const env: RuntimeEnv = {
+    port: 0, webhookSecret: s.webhookSecret, previousWebhookSecret: undefined, valkeyUrl: s.valkeyUrl,
+    githubAppId: String(s.github.appId), githubPrivateKey: s.github.privateKeyPem, githubApiUrl: s.github.url,
+    runnerNamespace: RUNNER_NAMESPACE, systemNamespace: SYSTEM_NAMESPACE, configFile: s.configFile, kubeconfig: undefined,
+    identity, logLevel: 'silent', concurrency: 4,
+  };
+  const input: ReplicaInput = { env, kubeconfigYaml: s.sim.kubeconfigYaml, queuePrefix: s.queuePrefix, lifecycle: FAST_LIFECYCLE, consumer: FAST_CONSUMER };
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const lines = createInterface(child.stdout!);
+    lines.once('line', () => resolve());
+    child.once('exit', (code) => reject(new Error(`replica ${identity} exited (${code}) before it was ready`)));
+  });
+  return {
+    identity, child,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
