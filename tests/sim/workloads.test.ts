@@ -166,6 +166,16 @@ describe('sim/k8s workloads: Jobs, Deployments, garbage collection, graceful del
     assert.equal(sim.store.get('pods', ns, 'slow'), undefined);
   });
 
+  it('evicts through the Eviction API: DisruptionTarget EvictionByEvictionAPI, then graceful deletion', async () => {
+    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'e' }, spec: { terminationGracePeriodSeconds: 10, containers: [{ name: 'c', image: 'busybox:1.36' }] } } });
+    await until('running', () => sim.store.get('pods', ns, 'e')?.status?.phase === 'Running', { clock });
+    await core.createNamespacedPodEviction({ namespace: ns, name: 'e', body: { metadata: { name: 'e', namespace: ns } } });
+    const evicted = sim.store.get('pods', ns, 'e')!;
+    assert.equal(cond(evicted, 'DisruptionTarget').reason, 'EvictionByEvictionAPI');
+    assert.ok(evicted.metadata.deletionTimestamp);
+    await until('gone', () => !sim.store.get('pods', ns, 'e'), { clock, stepMs: 1000 });
+  });
+
   it('runs Deployments: replicas become ready pods, scale down, and a template change rolls them', async () => {
     await apps.createNamespacedDeployment({ namespace: ns, body: deploymentBody('warm', 3) });
     await until('3 ready', () => sim.store.get('deployments', ns, 'warm')?.status?.readyReplicas === 3, { clock });

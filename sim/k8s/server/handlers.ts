@@ -3,7 +3,8 @@ import { parse as parseYaml } from 'yaml';
 import { errors, statusBody } from '../api/errors.ts';
 import { jsonPatch, mergePatch } from '../api/patch.ts';
 import type { DeleteOptions, PatchType, Registry } from '../api/registry.ts';
-import { apiVersionOf, type ResourceType } from '../api/resources.ts';
+import { apiVersionOf, resource, type ResourceType } from '../api/resources.ts';
+import { setCondition } from '../model/pods.ts';
 import type { KObject, Stored } from '../api/types.ts';
 import { jsonOf } from '../store/store.ts';
 import { toTable, wantsTable } from './table.ts';
@@ -35,7 +36,8 @@ export function handleResource(
   const { t, name, sub } = r;
   const ns = t.namespaced ? r.ns : '';
   const method = req.method ?? 'GET';
-  if (sub && !((sub === 'status' && t.status) || (sub === 'scale' && t.scale))) throw errors.pathNotFound(req.url ?? '');
+  const eviction = sub === 'eviction' && t.plural === 'pods';
+  if (sub && !((sub === 'status' && t.status) || (sub === 'scale' && t.scale) || eviction)) throw errors.pathNotFound(req.url ?? '');
   const dryRun = q.getAll('dryRun').includes('All');
   const ct = (req.headers['content-type'] ?? '').toLowerCase();
   // kubectl tries protobuf (or CBOR) first and falls back to JSON on 415.
@@ -63,6 +65,12 @@ export function handleResource(
   }
 
   if (ns === undefined) throw errors.pathNotFound(req.url ?? '');
+  if (eviction) {
+    if (method !== 'POST') throw errors.methodNotAllowed(`${method} is not supported on pods/eviction`);
+    const b = body.trim() ? parseJson(body) : {};
+    evictPod(registry, ns, name, b.deleteOptions ?? {});
+    return { code: 201, body: statusBody('Success', 201, undefined, undefined) };
+  }
   if (sub === 'scale') return scale(registry, t, ns, name, method, req.headers['content-type'], body, dryRun);
   const subresource = sub === 'status' ? 'status' : undefined;
   switch (method) {
@@ -104,6 +112,16 @@ function listBody(registry: Registry, t: ResourceType, ns: string | undefined, q
   });
   // Items are joined from their cached JSON: a list of a thousand objects costs no re-serialisation.
   return `{"kind":"${t.kind}List","apiVersion":"${apiVersionOf(t)}","metadata":${meta},"items":[${out.items.map(jsonOf).join(',')}]}`;
+}
+
+/** The Eviction API without PodDisruptionBudgets: DisruptionTarget (EvictionByEvictionAPI), then a graceful delete. */
+function evictPod(registry: Registry, ns: string, name: string, opts: DeleteOptions): void {
+  const pod = registry.get(resource('pods'), ns, name);
+  registry.mutate(resource('pods'), ns, name, (d) => {
+    d.status ??= {};
+    setCondition(d.status, { type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' }, registry.now(), { lastProbeTime: null });
+  });
+  registry.delete(resource('pods'), ns, name, { ...opts, preconditions: { uid: pod.metadata.uid, ...(opts.preconditions ?? {}) } });
 }
 
 function tableBody(registry: Registry, t: ResourceType, ns: string | undefined, q: URLSearchParams) {
