@@ -75,6 +75,14 @@ describe('sim/k8s workloads: Jobs, Deployments, garbage collection, graceful del
     assert.ok(created[1]! - created[0]! >= 10_000 && created[2]! - created[1]! >= 20_000, 'retries back off 10 s, then 20 s');
   });
 
+  it('counts container restarts of restartPolicy OnFailure pods against backoffLimit', async () => {
+    sim.setPodOutcome({ namespace: ns, labelSelector: 'batch.kubernetes.io/job-name=crashy' }, { type: 'exit', exitCode: 1, afterMs: 100 });
+    await batch.createNamespacedJob({ namespace: ns, body: jobBody('crashy', { backoffLimit: 2 }, { restartPolicy: 'OnFailure' }) });
+    await until('job failed', () => cond(job('crashy'), 'Failed'), { clock, stepMs: 1000 });
+    assert.equal(cond(job('crashy'), 'Failed').reason, 'BackoffLimitExceeded');
+    assert.equal(podsOf('crashy').length, 0, 'the restarting pod was deleted');
+  });
+
   it('stops a Job at activeDeadlineSeconds: DeadlineExceeded, pods killed after their grace period', async () => {
     await batch.createNamespacedJob({ namespace: ns, body: jobBody('slow', { activeDeadlineSeconds: 60 }, { terminationGracePeriodSeconds: 30 }) });
     await until('pod running', () => podsOf('slow')[0]?.status?.phase === 'Running', { clock });

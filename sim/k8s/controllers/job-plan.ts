@@ -5,6 +5,8 @@ import { isoSeconds, parseTime } from '../model/time.ts';
 export interface JobTally {
   succeeded: Set<string>;
   failed: Set<string>;
+  /** Container restarts per pod (restartPolicy OnFailure): they count against backoffLimit too. */
+  restarts: Map<string, number>;
   lastFailureAt?: number;
 }
 
@@ -39,12 +41,14 @@ export function planJob(job: Stored, pods: Stored[], tally: JobTally, now: numbe
   const active = pods.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp);
   const terminating = pods.filter((p) => !isTerminal(p) && p.metadata.deletionTimestamp);
   const succeeded = tally.succeeded.size;
-  const failed = tally.failed.size;
+  const failedPods = tally.failed.size;
+  let failed = failedPods;
+  for (const n of tally.restarts.values()) failed += n;
 
   if (spec.suspend) {
     plan.deletePods = active;
     setCondition(status, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, time, { lastProbeTime: time });
-    return finishStatus(plan, active, terminating, succeeded, failed);
+    return finishStatus(plan, active, terminating, succeeded, failedPods);
   }
   if (findCondition(job, 'Suspended')?.status === 'True')
     setCondition(status, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, time, { lastProbeTime: time });
@@ -77,7 +81,7 @@ export function planJob(job: Stored, pods: Stored[], tally: JobTally, now: numbe
         status.completionTime = time;
       }
     }
-    return finishStatus(plan, active, terminating, succeeded, failed);
+    return finishStatus(plan, active, terminating, succeeded, failedPods);
   }
 
   const parallelism: number = spec.parallelism ?? 1;
@@ -92,7 +96,7 @@ export function planJob(job: Stored, pods: Stored[], tally: JobTally, now: numbe
     plan.deletePods = [...active].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '')).slice(0, have - want);
   }
   if (deadlineAt !== undefined) plan.requeueAfterMs = Math.min(plan.requeueAfterMs ?? Infinity, Math.max(1, deadlineAt - now));
-  return finishStatus(plan, active, terminating, succeeded, failed);
+  return finishStatus(plan, active, terminating, succeeded, failedPods);
 }
 
 function finishStatus(plan: JobPlan, active: Stored[], terminating: Stored[], succeeded: number, failed: number): JobPlan {

@@ -40,7 +40,7 @@ export class JobController {
 
   private tally(uid: string): JobTally {
     let t = this.tallies.get(uid);
-    if (!t) this.tallies.set(uid, (t = { succeeded: new Set(), failed: new Set() }));
+    if (!t) this.tallies.set(uid, (t = { succeeded: new Set(), failed: new Set(), restarts: new Map() }));
     return t;
   }
 
@@ -64,6 +64,11 @@ export class JobController {
       tally.lastFailureAt = this.clock.now();
     };
     if (e.type !== 'DELETED') {
+      const restarts = (e.object.status?.containerStatuses ?? []).reduce((n: number, c: { restartCount?: number }) => n + (c.restartCount ?? 0), 0);
+      if (restarts > (tally.restarts.get(podUid) ?? 0)) {
+        tally.restarts.set(podUid, restarts);
+        tally.lastFailureAt = this.clock.now();
+      }
       if (e.object.status?.phase === 'Succeeded' && !tally.failed.has(podUid)) tally.succeeded.add(podUid);
       else if (e.object.status?.phase === 'Failed') countFailure();
     } else if (!isTerminal(e.old ?? e.object) && !settled) {

@@ -297,7 +297,8 @@ export class Kubelet {
           setContainer(s.containerStatuses, name, { ready: true, started: true, state: { running: { startedAt: t } } });
           refreshReady(s, t);
         });
-        this.scheduleExit(run, p, p.spec.containers.find((c: any) => c.name === name), undefined);
+        // A restarted container meets the same fate (an injected crash crashes again).
+        this.scheduleExit(run, p, p.spec.containers.find((c: any) => c.name === name), this.o.outcomes.resolve(p));
       });
       return;
     }
