@@ -45,9 +45,10 @@ describe('stages (pure)', () => {
     assert.equal(stampTime(T0 + 1_000, T0), T0 + 1_000);
   });
 
-  it('intervals: only known, non-negative spans', () => {
-    const got = intervals({ receivedAt: T0, enqueuedAt: T0 + 5, dequeuedAt: T0 + 20, jobCreatedAt: T0 + 300, runningAt: T0 + 9_300, scheduledAt: T0 + 200 },
+  it('intervals: only known spans; under a second negative is whole-second rounding (0), more is dropped', () => {
+    const got = intervals({ receivedAt: T0, enqueuedAt: T0 + 5, dequeuedAt: T0 + 20, jobCreatedAt: T0 + 1_300, runningAt: T0 + 9_300, scheduledAt: T0 + 800 },
       ['queue_wait', 'provision', 'scheduling', 'webhook_to_running', 'run']);
-    assert.deepEqual(got, [['queue_wait', 0.015], ['provision', 0.28], ['webhook_to_running', 9.3]]);
+    assert.deepEqual(got, [['queue_wait', 0.015], ['provision', 1.28], ['scheduling', 0], ['webhook_to_running', 9.3]]);
+    assert.deepEqual(intervals({ jobCreatedAt: T0 + 1_000, scheduledAt: T0 }, ['scheduling']), []);
   });
 });

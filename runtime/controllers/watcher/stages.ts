@@ -63,14 +63,18 @@ export const INTERVALS = {
 } as const satisfies Record<string, readonly [Stage, Stage]>;
 export type IntervalName = keyof typeof INTERVALS;
 
-/** The intervals whose two ends are known, in seconds; negative spans (clock skew) are dropped. */
+/**
+ * The intervals whose two ends are known, in seconds. Some ends are whole-second Kubernetes
+ * times, so a span down to -1 s is rounding and counts as 0; a larger negative one (clock
+ * skew between writers) is dropped rather than reported.
+ */
 export function intervals(stages: Partial<Record<Stage, number>>, names: readonly IntervalName[]): [IntervalName, number][] {
   const out: [IntervalName, number][] = [];
   for (const name of names) {
     const [from, to] = INTERVALS[name];
     const a = stages[from];
     const b = stages[to];
-    if (a !== undefined && b !== undefined && b >= a) out.push([name, (b - a) / 1000]);
+    if (a !== undefined && b !== undefined && b - a > -1_000) out.push([name, Math.max(0, b - a) / 1000]);
   }
   return out;
 }
