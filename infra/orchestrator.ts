@@ -5,7 +5,7 @@ import { COMPONENT, INFRA, LABEL, MANAGED_BY } from '../runtime/k8s/labels.ts';
 import type { StackConfig } from './config.ts';
 import { BUNDLE_FILE, BUNDLE_KEY, type RuntimeBundle } from './bundle.ts';
 import { CONFIG_DOCUMENT_KEY } from './config-document.ts';
-import { RUNNER_NAMESPACE_RULES, SYSTEM_NAMESPACE_RULES } from './rbac.ts';
+import { CLUSTER_RULES, RUNNER_NAMESPACE_RULES, SYSTEM_NAMESPACE_RULES } from './rbac.ts';
 import { systemPlacement } from './system-nodes.ts';
 import { VALKEY_SECRET_KEYS } from './valkey.ts';
 
@@ -81,6 +81,14 @@ export class Orchestrator extends pulumi.ComponentResource {
     }, { parent: this });
     this.bindRole(`${name}-runners`, args.runnerNamespace, RUNNER_NAMESPACE_RULES, ns, labels);
     this.bindRole(`${name}-system`, ns, SYSTEM_NAMESPACE_RULES, ns, labels);
+    const nodeReader = new k8s.rbac.v1.ClusterRole(`${name}-node-reader`, {
+      metadata: { name: `${ORCHESTRATOR_NAME}-node-reader`, labels }, rules: CLUSTER_RULES.map((r) => ({ ...r })),
+    }, { parent: this });
+    new k8s.rbac.v1.ClusterRoleBinding(`${name}-node-reader-binding`, {
+      metadata: { name: `${ORCHESTRATOR_NAME}-node-reader`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: nodeReader.metadata.name },
+      subjects: [{ kind: 'ServiceAccount', name: ORCHESTRATOR_NAME, namespace: ns }],
+    }, { parent: this });
 
     // Auto-named Secrets: new values make new Secrets, which roll the Deployment.
     const webhookSecret = new k8s.core.v1.Secret(`${name}-webhook`, {

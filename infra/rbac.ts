@@ -1,8 +1,8 @@
 /**
- * What the orchestrator may do, namespace by namespace. No cluster-wide permissions and
- * no wildcards: in the runner namespace it manages runner Jobs, their JIT Secrets and
- * Pods, records and reads Events, and scales placeholder Deployments; in the system
- * namespace it holds the leader-election Lease.
+ * What the orchestrator may do, namespace by namespace, with no wildcards: in the runner
+ * namespace it manages runner Jobs, their JIT Secrets and Pods, records and reads Events,
+ * and scales placeholder Deployments; in the system namespace it holds the leader-election
+ * Lease. The only cluster-scoped permission is reading a Node by name.
  */
 export interface PolicyRule {
   apiGroups: string[];
@@ -23,4 +23,12 @@ export const RUNNER_NAMESPACE_RULES: readonly PolicyRule[] = [
 
 export const SYSTEM_NAMESPACE_RULES: readonly PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+];
+
+/**
+ * Nodes are cluster-scoped: the watcher and the warm-pool accounting read the node a runner
+ * landed on (its creation time says warm or cold start). Read one by name, nothing else.
+ */
+export const CLUSTER_RULES: readonly PolicyRule[] = [
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
 ];

@@ -158,10 +158,13 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     assert.match(keySecret.inputs.stringData[keyPath.split('/').pop()!], /-----BEGIN RSA PRIVATE KEY-----/);
   });
 
-  it('grants the orchestrator namespaced, wildcard-free RBAC only', () => {
+  it('grants the orchestrator namespaced, wildcard-free RBAC, and cluster-wide only the reading of a Node', () => {
     const run = getRun();
-    assert.equal(ofType(run, 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole').length, 0);
-    assert.equal(ofType(run, 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding').length, 0);
+    const clusterRoles = ofType(run, 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole');
+    assert.deepEqual(clusterRoles.map((r) => r.inputs.rules), [[{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }]]);
+    const bindings = ofType(run, 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding');
+    assert.equal(bindings.length, 1);
+    assert.deepEqual(bindings[0]!.inputs.subjects.map((s: any) => s.name), ['runs-fleet-orchestrator']);
     const runners = one(run, T.role, 'orchestrator-runners-role').inputs;
     assert.equal(runners.metadata.namespace, run.outputs.runnerNamespace);
     const verbs = (group: string, resource: string) =>
