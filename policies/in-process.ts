@@ -163,8 +163,6 @@ export async function evaluatePolicies(policies: Policies, resources: readonly R
   const resolved = resolvePackConfig(policies, options.config, options.packEnforcementLevel);
   const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
   const nameOf = new Map(resources.map((r) => [r.urn, r.name]));
-  // One frozen copy for every policy: none can change what the next one sees.
-  const frozen = resources.map((r) => ({ ...r, props: deepFreeze(structuredClone(r.props)) }));
   const result: Evaluation = { violations: [], checked: new Map(), levels: new Map() };
 
   for (const policy of policies) {
@@ -181,12 +179,15 @@ export async function evaluatePolicies(policies: Policies, resources: readonly R
 
     if (isResourcePolicy(policy) && policy.validateResource) {
       const validations = [policy.validateResource].flat();
-      for (const r of frozen) {
+      for (const r of resources) {
         let applied = false;
         for (const validate of validations) {
           const only = (validate as { __pulumiType?: string }).__pulumiType;
           if (only && only !== r.type) continue;
-          const props = unknownCheckingProxy(r.props);
+          // A copy per call: no policy can change what the next one sees. (Freezing instead
+          // would stop unknownCheckingProxy at the first level: a proxy must return a frozen
+          // property's value as it is.)
+          const props = unknownCheckingProxy(structuredClone(r.props));
           const args: ResourceValidationArgs = {
             type: r.type, props, urn: r.urn, name: r.name, opts: NO_OPTS, stackTags, getConfig, notApplicable,
             isType: (cls) => isTypeOf(r.type, cls),
@@ -199,8 +200,8 @@ export async function evaluatePolicies(policies: Policies, resources: readonly R
       }
     }
     if (isStackPolicy(policy)) {
-      const policyResources = frozen.map((r): PolicyResource => {
-        const props = unknownCheckingProxy(r.props);
+      const policyResources = resources.map((r): PolicyResource => {
+        const props = unknownCheckingProxy(structuredClone(r.props));
         return {
           type: r.type, props, urn: r.urn, name: r.name, opts: NO_OPTS, dependencies: [], propertyDependencies: {},
           isType: (cls) => isTypeOf(r.type, cls),
@@ -228,14 +229,6 @@ async function attempt(run: () => unknown, advisory: (message: string) => void, 
     }
     throw new Error(`policy ${policy} threw: ${(err as Error).message}`, { cause: err });
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function isTypeOf(type: string, cls: unknown): boolean {

@@ -29,19 +29,20 @@ function coveringPdb(deployment: PolicyResource, pdbs: PolicyResource[]): Policy
   });
 }
 
-/** Why the PDB would not keep a replica up, if it would not. */
+/** Why the PDB would not keep a replica up, and the fix; undefined when it would. */
 function pdbProblem(pdb: Json, replicas: number): string | undefined {
   const { minAvailable, maxUnavailable } = pdb.spec ?? {};
   if (minAvailable !== undefined) {
-    if (minAvailable === 0 || minAvailable === '0%') return `minAvailable ${String(minAvailable)} keeps nothing up`;
-    return undefined;
+    return minAvailable === 0 || minAvailable === '0%'
+      ? `minAvailable ${String(minAvailable)} keeps nothing up. Fix: set maxUnavailable: 1 instead (${FIX_SOURCE}).`
+      : undefined;
   }
-  if (maxUnavailable !== undefined) {
-    if (maxUnavailable === '100%' || (typeof maxUnavailable === 'number' && maxUnavailable >= replicas))
-      return `maxUnavailable ${String(maxUnavailable)} lets every replica go at once`;
-    return undefined;
-  }
-  return 'sets neither minAvailable nor maxUnavailable';
+  if (maxUnavailable === undefined) return `sets neither minAvailable nor maxUnavailable. Fix: set maxUnavailable: 1 (${FIX_SOURCE}).`;
+  if (maxUnavailable === '100%') return `maxUnavailable 100% lets every replica go at once. Fix: set maxUnavailable: 1 (${FIX_SOURCE}).`;
+  if (typeof maxUnavailable === 'number' && maxUnavailable >= replicas)
+    return `maxUnavailable ${maxUnavailable} with ${replicas} replica(s) lets every replica go at once. ` +
+      `Fix: run more replicas than maxUnavailable (runs-fleet:orchestrator.replicas ≥ ${maxUnavailable + 1}) or lower maxUnavailable.`;
+  return undefined;
 }
 
 export const orchestratorHighAvailability: StackValidationPolicy = {
@@ -67,7 +68,7 @@ export const orchestratorHighAvailability: StackValidationPolicy = {
         continue;
       }
       const problem = pdbProblem(pdb.props, replicas);
-      if (problem) report(`${describe('PodDisruptionBudget', pdb.props, pdb.name)} for ${label} ${problem}. Fix: set maxUnavailable: 1 (${FIX_SOURCE}).`, pdb.urn);
+      if (problem) report(`${describe('PodDisruptionBudget', pdb.props, pdb.name)} for ${label}: ${problem}`, pdb.urn);
     }
   },
 };

@@ -1,7 +1,7 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy, Severity } from '@pulumi/policy';
 import { DIND_CONTAINER } from '../runtime/k8s/labels.ts';
 import { describe, onType, settings } from './lib/define.ts';
-import { isConfigDocumentMap, podSubjects, readDocument, type PodSubject } from './lib/config-document.ts';
+import { documentJson, isConfigDocumentMap, podSubjects, type PodSubject } from './lib/config-document.ts';
 import {
   hostAccessProblems, imageProblems, privilegedProblems, resourceProblems, serviceAccountTokenProblems,
 } from './lib/pod-spec.ts';
@@ -32,13 +32,13 @@ function podPolicy(rule: PodRule): ResourceValidationPolicy {
     validateResource: onType(TYPE.configMap, (props, args, report) => {
       if (!isConfigDocumentMap(props)) return args.notApplicable('not the runs-fleet config document');
       const label = describe('ConfigMap', props, args.name);
-      const read = readDocument(props);
+      const read = documentJson(props);
       if (!read.ok) {
-        report(`${label}: cannot check runner and placeholder pods, the config document does not parse: ${read.problems.join('; ')}. Fix: correct those settings in the stack config.`);
+        report(`${label}: cannot check runner and placeholder pods: ${read.problem}. Fix: let the program render the document (infra/config-document.ts).`);
         return;
       }
       const config = settings<Record<string, any>>(args, rule.configSchema);
-      for (const subject of podSubjects(read.doc)) {
+      for (const subject of podSubjects(read.raw)) {
         const problems = rule.check(subject.spec, config);
         if (problems.length) report(`${label}: ${subject.what}: ${problems.join('; ')}. Fix: ${rule.fix(subject, config)}`);
       }

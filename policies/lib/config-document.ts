@@ -1,6 +1,5 @@
 import { CONFIG_DOCUMENT_KEY } from '../../infra/config-document.ts';
-import { ConfigDocument, type Pool, type RunnerClass } from '../../runtime/config/document.ts';
-import { formatIssues } from '../../runtime/config/issues.ts';
+import { Pool, RunnerClass, RunnerSettings } from '../../runtime/config/document.ts';
 import { buildPlaceholderDeployment } from '../../runtime/controllers/warm-pool/build-placeholder.ts';
 import { LABEL, MANAGED_BY } from '../../runtime/k8s/labels.ts';
 import { buildClassPodTemplate } from '../../runtime/k8s/pod-template.ts';
@@ -18,18 +17,14 @@ export function isConfigDocumentMap(props: Json): boolean {
   return props.metadata?.labels?.[LABEL.managedBy] === MANAGED_BY && typeof props.data?.[CONFIG_DOCUMENT_KEY] === 'string';
 }
 
-export type DocumentRead = { ok: true; doc: ConfigDocument } | { ok: false; problems: string[] };
-
-/** The document parsed with the runtime's schema (defaults applied), or why it cannot be. */
-export function readDocument(props: Json): DocumentRead {
-  let raw: unknown;
+/** The document as JSON, or why it is not. */
+export function documentJson(props: Json): { ok: true; raw: Json } | { ok: false; problem: string } {
   try {
-    raw = JSON.parse(String(props.data[CONFIG_DOCUMENT_KEY]));
+    const raw: unknown = JSON.parse(String(props.data[CONFIG_DOCUMENT_KEY]));
+    return isObject(raw) ? { ok: true, raw } : { ok: false, problem: `${CONFIG_DOCUMENT_KEY} is not a JSON object` };
   } catch (err) {
-    return { ok: false, problems: [`${CONFIG_DOCUMENT_KEY} is not JSON (${(err as Error).message})`] };
+    return { ok: false, problem: `${CONFIG_DOCUMENT_KEY} is not JSON (${(err as Error).message})` };
   }
-  const parsed = ConfigDocument.safeParse(raw);
-  return parsed.success ? { ok: true, doc: parsed.data } : { ok: false, problems: formatIssues(parsed.error) };
 }
 
 /** Pools and classes read leniently (no schema), so a broken pool is reported by its own rule. */
@@ -51,13 +46,9 @@ export interface RawClass {
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function rawPools(props: Json): { pools: RawPool[]; classes: RawClass[] } | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(String(props.data[CONFIG_DOCUMENT_KEY]));
-  } catch {
-    return undefined;
-  }
-  if (!isObject(raw)) return undefined;
+  const read = documentJson(props);
+  if (!read.ok) return undefined;
+  const { raw } = read;
   const pools = asArray(raw.pools).map((p, index): RawPool => ({
     index,
     name: String(p?.name ?? `#${index}`),
@@ -80,18 +71,27 @@ export interface PodSubject {
   spec: Json;
 }
 
-/** Every pod the orchestrator will create from this document, as the runtime builds it. */
-export function podSubjects(doc: ConfigDocument): PodSubject[] {
-  const runnerPods = doc.classes.map((cls, i): PodSubject => ({
+/**
+ * Every pod the orchestrator would create from this document, as the runtime builds it.
+ * Read leniently: each part that the runtime's schema accepts gets its defaults, a part
+ * it rejects is used as written, so one invalid setting (which the program itself
+ * refuses anyway) does not hide the pods: an unpinned pause image is reported on the
+ * placeholders it would reach rather than as "the document does not parse".
+ */
+export function podSubjects(raw: Json): PodSubject[] {
+  const runner = lenient(RunnerSettings, raw.runner ?? {}, RunnerSettings.parse({}));
+  const classes = asArray(raw.classes).map((c) => lenient(RunnerClass, c, { capacityTypes: ['spot', 'on-demand'], maxDurationMinutes: 360, pendingTimeoutSeconds: 600 }) as RunnerClass);
+  const runnerPods = classes.map((cls, i): PodSubject => ({
     what: `class "${cls.name}" runner pod template`,
     source: `runs-fleet:classes[${i}] and runs-fleet:runner, rendered by buildClassPodTemplate (runtime/k8s/pod-template.ts)`,
-    spec: (templateOf(cls, doc).spec ?? {}) as Json,
+    spec: ((cls.podTemplate ?? buildClassPodTemplate(cls, runner)) as Json).spec ?? {},
   }));
-  const byName = new Map(doc.classes.map((c) => [c.name, c]));
-  const placeholders = doc.pools.flatMap((pool: Pool, i): PodSubject[] => {
+  const byName = new Map(classes.map((c) => [c.name, c]));
+  const placeholders = asArray(raw.pools).flatMap((p, i): PodSubject[] => {
+    const pool = lenient(Pool, p, { schedules: [], scaleDownDelaySeconds: 600 }) as Pool;
     const cls = byName.get(pool.class);
     if (!cls) return [];
-    const deployment = buildPlaceholderDeployment(doc.runner, pool, cls, 'runner-namespace', pool.max);
+    const deployment = buildPlaceholderDeployment(runner, pool, cls, 'runner-namespace', pool.max);
     return [{
       what: `pool "${pool.name}" placeholder pod`,
       source: `runs-fleet:pools[${i}] and runs-fleet:runner, built by buildPlaceholderDeployment (runtime/controllers/warm-pool/build-placeholder.ts)`,
@@ -101,7 +101,8 @@ export function podSubjects(doc: ConfigDocument): PodSubject[] {
   return [...runnerPods, ...placeholders];
 }
 
-/** The rendered template, or the one the runtime builds when the document has none. */
-function templateOf(cls: RunnerClass, doc: ConfigDocument): Json {
-  return (cls.podTemplate ?? buildClassPodTemplate(cls, doc.runner)) as Json;
+/** The schema's reading of `value` when it accepts it, else `value` over `defaults`. */
+function lenient<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, value: unknown, defaults: object): T {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : ({ ...defaults, ...(isObject(value) ? value : {}) } as T);
 }
