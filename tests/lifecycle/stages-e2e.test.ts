@@ -11,7 +11,9 @@ describe('lifecycle: stage latencies (sim cluster + GitHub double)', function ()
   });
 
   it('every stage is stamped on the job record; latencies are exported by class and warm/cold, once per runner', async () => {
-    s = await lifecycleStack({ agent: { runMs: () => 100 } });
+    // Node creation times have whole seconds: a node that takes over a second to come up is
+    // unambiguously newer than the pod it was provisioned for (real ones take 30 s or more).
+    s = await lifecycleStack({ agent: { runMs: () => 100 }, simTimings: { provisioningMs: 1_200 } });
     const leader = await leaderOf(s);
     const cls = '2cpu-linux-arm64';
     const count = (stage: string, start: string) => metric(leader, 'runs_fleet_job_stage_seconds_count', { stage, class: cls, start });

@@ -75,4 +75,12 @@ describe('lifecycle store (real Valkey): every check-and-act is atomic', () => {
     assert.equal(taken.filter(Boolean).length, 5);
     assert.equal(await store.takeBudget('orphans', 5, 60_000, 180_000), true);
   });
+
+  it('a failed delivery attempt is redelivered by one pass only, and counted per guid', async () => {
+    const { store } = await setup();
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimRedelivery('guid-1', 7)));
+    assert.equal(claims.filter(Boolean).length, 1);
+    assert.equal(await store.claimRedelivery('guid-1', 9), true, 'a later failed attempt of the same delivery');
+    assert.deepEqual([...(await store.redeliveries(['guid-1', 'guid-2']))], [['guid-1', 2]]);
+  });
 });

@@ -22,6 +22,8 @@ export interface LifecycleKeys {
   orphanSeen: string;
   /** Webhook deliveries already redelivered: hash guid → count. */
   redelivered: string;
+  /** One failed delivery attempt whose redelivery was asked for. */
+  redeliveryClaim(attemptId: number): string;
   /** Redelivery sweep: the time up to which deliveries were checked. */
   redeliveryCursor: string;
   /** Action budget of one sweep in one window. */
@@ -40,6 +42,7 @@ export function lifecycleKeys(prefix = 'runs-fleet'): LifecycleKeys {
     repos: `${p}:repos`,
     orphanSeen: `${p}:orphan-seen`,
     redelivered: `${p}:redelivered`,
+    redeliveryClaim: (attemptId) => `${p}:redelivery:${attemptId}`,
     redeliveryCursor: `${p}:redelivery-cursor`,
     budget: (sweep, window) => `${p}:budget:${sweep}:${window}`,
   };

@@ -24,6 +24,7 @@ export interface LeaderLoopDeps {
 export class LeaderLoop {
   private readonly stopped = new AbortController();
   private readonly nextAt = new Map<string, number>();
+  private readonly running = new Map<string, Promise<void>>();
   private nap: AbortController | undefined;
   private lastTerm: AbortSignal | undefined;
   private loop: Promise<void> | undefined;
@@ -73,7 +74,16 @@ export class LeaderLoop {
     }
   }
 
-  private async runTask(task: PeriodicTask, term: AbortSignal): Promise<void> {
+  /** One pass of a task at a time: a runNow() during the loop's own pass waits for it, then runs. */
+  private runTask(task: PeriodicTask, term: AbortSignal): Promise<void> {
+    const previous = this.running.get(task.name) ?? Promise.resolve();
+    const next = previous.then(() => this.pass(task, term));
+    this.running.set(task.name, next);
+    return next;
+  }
+
+  private async pass(task: PeriodicTask, term: AbortSignal): Promise<void> {
+    if (term.aborted) return;
     const signal = AbortSignal.any([term, this.stopped.signal]);
     const end = this.d.metrics?.duration.startTimer({ sweep: task.name });
     try {

@@ -201,8 +201,15 @@ export class LifecycleStore {
     return out;
   }
 
-  async noteRedelivered(guid: string): Promise<void> {
+  /**
+   * Claims the redelivery of one failed attempt: false when that attempt was already
+   * claimed (a concurrent pass, or another leader). Counts the guid's redeliveries too.
+   */
+  async claimRedelivery(guid: string, attemptId: number): Promise<boolean> {
+    const claimed = await this.valkey.set(this.keys.redeliveryClaim(attemptId), guid, 'EX', 4 * DAY_S, 'NX');
+    if (claimed !== 'OK') return false;
     await this.valkey.multi().hincrby(this.keys.redelivered, guid, 1).expire(this.keys.redelivered, 4 * DAY_S).exec();
+    return true;
   }
 
   async redeliveryCursor(): Promise<number | undefined> {

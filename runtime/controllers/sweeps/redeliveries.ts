@@ -45,8 +45,8 @@ export class RedeliverySweep {
         log.warn({ sweep: REDELIVERIES, left: plan.length }, 'sweep cap reached; the rest waits for the next pass');
         return; // the cursor stays, so the next pass sees the rest
       }
-      // Counted before asking, so a crash after GitHub accepted cannot lead to an extra redelivery.
-      await store.noteRedelivered(r.guid);
+      // Claimed before asking, so a concurrent pass or a crash after GitHub accepted cannot lead to an extra one.
+      if (!(await store.claimRedelivery(r.guid, r.id))) continue;
       try {
         await github.redeliver(r.id, { signal });
       } catch (err) {

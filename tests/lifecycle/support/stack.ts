@@ -3,6 +3,7 @@ import type { ConfigDocumentInput } from '../../../runtime/config/document.ts';
 import type { Orchestrator } from '../../../runtime/orchestrator.ts';
 import type { SimJob } from '../../../sim/github/double.ts';
 import type { Stored } from '../../../sim/k8s/api/types.ts';
+import type { SimTimings } from '../../../sim/k8s/cluster.ts';
 import { startRunnerAgent, type RunnerAgent, type RunnerAgentOptions } from '../../../sim/runner-agent.ts';
 import { RUNNER_NAMESPACE, startLocalStack, type LocalStack, type LocalStackOptions } from '../../../sim/stack.ts';
 import { sampleDocument } from '../../support/config.ts';
@@ -33,12 +34,15 @@ export interface LifecycleStack extends LocalStack {
 }
 
 export async function lifecycleStack(
-  o: { doc?: Partial<ConfigDocumentInput>; lifecycle?: LifecycleOptions; agent?: Omit<RunnerAgentOptions, 'sim' | 'github' | 'namespace'>; replicas?: number } & Partial<LocalStackOptions> = {},
+  o: {
+    doc?: Partial<ConfigDocumentInput>; lifecycle?: LifecycleOptions; agent?: Omit<RunnerAgentOptions, 'sim' | 'github' | 'namespace'>;
+    replicas?: number; simTimings?: Partial<SimTimings>;
+  } & Partial<LocalStackOptions> = {},
 ): Promise<LifecycleStack> {
-  const { doc, lifecycle, agent: agentOptions, ...rest } = o;
+  const { doc, lifecycle, agent: agentOptions, simTimings, ...rest } = o;
   const s = await startLocalStack({
     doc: sampleDocument(doc), valkeyUrl: testValkeyUrl(), queuePrefix: uniquePrefix('lifecycle'),
-    sim: { timings: FAST_SIM }, orchestrator: { consumer: FAST_CONSUMER, lifecycle: lifecycle ?? FAST_LIFECYCLE }, ...rest,
+    sim: { timings: { ...FAST_SIM, ...simTimings } }, orchestrator: { consumer: FAST_CONSUMER, lifecycle: lifecycle ?? FAST_LIFECYCLE }, ...rest,
   });
   const agent = agentOptions ? startRunnerAgent({ sim: s.sim, github: s.github, namespace: RUNNER_NAMESPACE, ...agentOptions }) : undefined;
   const stop = s.stop;
