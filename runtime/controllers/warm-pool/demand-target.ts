@@ -31,8 +31,7 @@ export function demandTarget(demand: DemandSnapshot, options = DEFAULT_DEMAND_TA
   const ratePerMin = Math.max(demand.ratePerMinShort, demand.ratePerMinLong);
   const expected = (ratePerMin * options.refillSeconds) / 60;
   const byRate = poissonQuantile(expected, options.missProbability);
-  const recurring = demand.bursts === undefined || demand.bursts >= 2;
-  const byBurst = demand.peakBurst >= options.minBurst && recurring ? demand.peakBurst : 0;
+  const byBurst = demand.peakBurst >= options.minBurst ? demand.peakBurst : 0;
   if (byBurst > byRate) return { slots: byBurst, basis: 'burst', expected };
   return { slots: byRate, basis: byRate > 0 ? 'rate' : 'none', expected };
 }

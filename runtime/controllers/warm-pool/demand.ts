@@ -53,7 +53,6 @@ export const DemandState = z.object({
    * stays sorted by size descending and short: a sliding-window maximum.
    */
   peaks: z.array(Burst).max(64),
-  recent: z.array(z.number()).max(64).optional(),
 });
 export type DemandState = z.infer<typeof DemandState>;
 
@@ -64,7 +63,6 @@ export interface DemandSnapshot {
   /** Largest number of jobs that arrived together within burst memory (0 when none). */
   peakBurst: number;
   lastArrivalAt?: number;
-  bursts?: number;
 }
 
 export function emptyDemand(at = 0): DemandState {
@@ -98,7 +96,6 @@ function addToBursts(state: DemandState, at: number, count: number, options: Dem
   }
   if (open && at < open.start) return state; // late arrival from before the open burst
   if (open) pushPeak(state.peaks, open);
-  if (open && open.size >= 2) state.recent = [...(state.recent ?? []), open.last].filter((t) => at - t <= options.burstMemoryMs).slice(-64);
   state.open = { start: at, last: at, size: count };
   prunePeaks(state.peaks, at, options);
   return state;
@@ -129,8 +126,6 @@ export function demandSnapshot(state: DemandState, now: number, options = DEFAUL
     peakBurst: bursts.reduce((max, b) => Math.max(max, b.size), 0),
   };
   if (state.lastArrivalAt !== undefined) snapshot.lastArrivalAt = state.lastArrivalAt;
-  const recent = (state.recent ?? []).filter((t) => now - t <= options.burstMemoryMs).length + (state.open && state.open.size >= 2 && remembered(state.open) ? 1 : 0);
-  snapshot.bursts = recent;
   return snapshot;
 }
 
