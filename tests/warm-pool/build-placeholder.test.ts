@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { V1Container } from '@kubernetes/client-node';
 import { parseConfigDocument } from '../../runtime/config/document.ts';
 import {
-  buildPlaceholderDeployment, PLACEHOLDER_PRIORITY_CLASS, placeholderName, placeholderPriorityClass,
+  buildPlaceholderDeployment, placeholderName,
 } from '../../runtime/controllers/warm-pool/build-placeholder.ts';
 import { priorityClasses } from '../../infra/runner-guardrails.ts';
 import { ANNOTATION, COMPONENT, LABEL, MANAGED_BY } from '../../runtime/k8s/labels.ts';
@@ -105,23 +105,13 @@ describe('buildPlaceholderDeployment', () => {
   });
 });
 
-describe('placeholder PriorityClass', () => {
-  it('is negative, never preempts and is not the default', () => {
-    const pc = placeholderPriorityClass('runs-fleet-placeholder');
-    assert.ok((pc.value ?? 0) < 0);
-    assert.equal(pc.preemptionPolicy, 'Never');
-    assert.equal(pc.globalDefault, false);
-    assert.deepEqual(PLACEHOLDER_PRIORITY_CLASS, pc);
-    assert.equal(PLACEHOLDER_PRIORITY_CLASS.metadata?.name, doc.runner.placeholderPriorityClassName);
-  });
-
-  it('matches the one the Pulumi program deploys, and ranks below runners', () => {
-    const deployed = priorityClasses(doc.runner);
-    const pc = placeholderPriorityClass(doc.runner.placeholderPriorityClassName);
-    assert.deepEqual(
-      [pc.metadata?.name, pc.value, pc.preemptionPolicy, pc.globalDefault],
-      [deployed.placeholder.metadata.name, deployed.placeholder.value, deployed.placeholder.preemptionPolicy, deployed.placeholder.globalDefault],
-    );
-    assert.ok(deployed.runner.value > (pc.value ?? 0));
+describe('placeholder PriorityClass (deployed by the Pulumi program)', () => {
+  it('is negative, never preempts, is not the default, ranks below runners, and is the one placeholders use', () => {
+    const { placeholder, runner } = priorityClasses(doc.runner);
+    assert.ok(placeholder.value < 0 && placeholder.value < runner.value);
+    assert.equal(placeholder.preemptionPolicy, 'Never');
+    assert.equal(placeholder.globalDefault, false);
+    const spec = buildPlaceholderDeployment(doc.runner, doc.pools[0]!, doc.classes.find((c) => c.name === doc.pools[0]!.class)!, 'runners', 1).spec!.template.spec!;
+    assert.equal(spec.priorityClassName, placeholder.metadata.name);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { V1Deployment, V1DeploymentSpec, V1PriorityClass } from '@kubernetes/client-node';
+import type { V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
 import type { Pool, RunnerClass, RunnerSettings } from '../../config/document.ts';
 import { COMPONENT, LABEL, MANAGED_BY } from '../../k8s/labels.ts';
 import { classPlacement, podRequests } from '../../k8s/pod-template.ts';
@@ -15,8 +15,6 @@ import { classPlacement, podRequests } from '../../k8s/pod-template.ts';
 /** The pause image's own non-root user. */
 const PAUSE_UID = 65535;
 export const PLACEHOLDER_CONTAINER = 'pause';
-/** Below every other pod (default 0), so placeholders are always the first to go. */
-export const PLACEHOLDER_PRIORITY = -10;
 
 export function placeholderName(pool: string): string {
   return `placeholder-${pool}`;
@@ -106,23 +104,3 @@ function stableJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
-
-/**
- * The placeholder PriorityClass. The Pulumi program creates it in the cluster; the
- * simulated cluster and local mode create it from here. `preemptionPolicy: Never`: a
- * placeholder waiting for a node must never evict anything to get one.
- */
-export function placeholderPriorityClass(name: string): V1PriorityClass {
-  return {
-    apiVersion: 'scheduling.k8s.io/v1',
-    kind: 'PriorityClass',
-    metadata: { name, labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.component]: COMPONENT.placeholder } },
-    value: PLACEHOLDER_PRIORITY,
-    preemptionPolicy: 'Never',
-    globalDefault: false,
-    description: 'runs-fleet warm-pool placeholders: hold runner capacity, preempted by runners',
-  };
-}
-
-/** The PriorityClass under the default name (`runner.placeholderPriorityClassName`). */
-export const PLACEHOLDER_PRIORITY_CLASS: V1PriorityClass = placeholderPriorityClass('runs-fleet-placeholder');
