@@ -37,7 +37,7 @@ export async function lifecycleStack(
   o: {
     doc?: Partial<ConfigDocumentInput>; lifecycle?: LifecycleOptions; agent?: Omit<RunnerAgentOptions, 'sim' | 'github' | 'namespace'>;
     replicas?: number; simTimings?: Partial<SimTimings>;
-  } & Partial<LocalStackOptions> = {},
+  } & Partial<Omit<LocalStackOptions, 'doc'>> = {},
 ): Promise<LifecycleStack> {
   const { doc, lifecycle, agent: agentOptions, simTimings, ...rest } = o;
   const s = await startLocalStack({
