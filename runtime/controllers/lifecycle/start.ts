@@ -95,21 +95,21 @@ export async function startLifecycle(d: LifecycleDeps, o: LifecycleOptions = {})
     kube: d.kube, namespace: d.runnerNamespace, records: d.records, store, github: d.github, doc: d.doc, isLeader, clock, log,
     metrics: createWatcherMetrics(registry), resyncMs: o.resyncMs,
   });
-  const tasks = [
-    { name: TASK.recovery, everyMs: o.recoverEveryMs ?? 5_000, run: (signal: AbortSignal) => recoverDue({ store, records: d.records, github: d.github, classify, policy, clock, log, metrics: recoveryMetrics }, signal) },
-    {
-      name: TASK.staleQueued, everyMs: settings.staleQueued.everyMs,
-      run: (signal: AbortSignal) => staleQueued.run(signal),
-    },
-    { name: TASK.orphans, everyMs: settings.orphans.everyMs, run: (signal: AbortSignal) => orphans.run(signal) },
-    { name: TASK.redeliveries, everyMs: settings.redeliveries.everyMs, run: (signal: AbortSignal) => redeliveries.run(signal) },
-  ];
   const staleQueued = new StaleQueuedSweep({
     store, records: d.records, queue: d.queue, github: d.github, runnerState: (n) => watcher.runnerState(n), classify,
     maxReprovisions: () => policy().maxReprovisions, clock, log, metrics: sweepMetrics,
   }, settings.staleQueued);
   const orphans = new OrphanSweep({ kube: d.kube, namespace: d.runnerNamespace, store, github: d.github, watcher, clock, log, metrics: sweepMetrics }, settings.orphans);
   const redeliveries = new RedeliverySweep({ store, github: d.github, clock, log, metrics: sweepMetrics }, settings.redeliveries);
+  const tasks = [
+    {
+      name: TASK.recovery, everyMs: o.recoverEveryMs ?? 5_000,
+      run: (signal: AbortSignal) => recoverDue({ store, records: d.records, github: d.github, classify, policy, clock, log, metrics: recoveryMetrics }, signal),
+    },
+    { name: TASK.staleQueued, everyMs: settings.staleQueued.everyMs, run: (signal: AbortSignal) => staleQueued.run(signal) },
+    { name: TASK.orphans, everyMs: settings.orphans.everyMs, run: (signal: AbortSignal) => orphans.run(signal) },
+    { name: TASK.redeliveries, everyMs: settings.redeliveries.everyMs, run: (signal: AbortSignal) => redeliveries.run(signal) },
+  ];
   const loop = new LeaderLoop(tasks, { clock, log, metrics: sweepMetrics, term: () => elector.term() });
 
   elector.onChange((leading) => {
