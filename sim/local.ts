@@ -186,6 +186,7 @@ Options:
   --replicas N        orchestrator replicas sharing the queue (default 1)
   --valkey-url URL    use this Valkey instead of starting one
   --log-level LEVEL   orchestrator log level, JSON on stderr (default warn; info shows every step)
+  --print-config      print the config document the stack file renders to (what pulumi up ships) and exit
   -h, --help          show this help
 
 Exit codes: 0 stopped (Ctrl-C / SIGTERM), 1 runtime failure, 2 bad arguments or config,
@@ -202,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         stack: { type: 'string' }, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
         'control-port': { type: 'string' }, replicas: { type: 'string' }, 'valkey-url': { type: 'string' }, 'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+        'print-config': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
     }).values;
@@ -212,6 +213,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.help) {
     process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (args['print-config']) {
+    const { doc } = loadStackDocument(args.stack ? resolve(args.stack) : DEFAULT_STACK_FILE);
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return EXIT.ok;
   }
   const problems: string[] = [];
