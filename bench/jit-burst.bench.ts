@@ -112,7 +112,7 @@ const bench: Bench = {
         (runs[1] ? `, ${ratio(runs[1].ratioOfLimit)} with headroom 0.95 (${runs[1].rateLimited.secondary + runs[1].rateLimited.primary} refusals).` : '.'),
       target: { goal: 'all provisioned, zero rate-limit errors, achieved rate within 10% of the limit', met },
       tables: [{
-        columns: ['limiter setting', 'jobs', 'provisioned', 'refused (double)', '403/429 seen (orchestrator)', 'span s', 'JIT configs/s', 'of the limit', 'peak points in a window', 'time spent waiting s'],
+        columns: ['limiter setting', 'jobs', 'provisioned', 'refused (double)', '403/429 seen (orchestrator)', 'span s', 'JIT configs/s', 'of the limit', 'peak points in a window', 'waiting, summed over calls, s'],
         rows: runs.map((r) => [
           r.label, r.jobs, r.provisioned, r.rateLimited.secondary + r.rateLimited.primary, r.rateLimitResponsesSeen, r.spanS.toFixed(1), r.callsPerS.toFixed(1),
           ratio(r.ratioOfLimit), `${r.peakWindowPoints} / ${POINTS}`, r.waitedS.toFixed(0),

@@ -31,6 +31,7 @@ Options:
   --quick             smaller samples, to try the suite out (marked as quick in the doc)
   --strict            exit 3 when a benchmark misses its target
   --list              list the benchmarks and exit
+  --render-only       rewrite docs/benchmarks.md from the stored results, running nothing
   -h, --help          show this help
 
 Exit codes: 0 every benchmark ran, 1 a benchmark failed, 2 bad arguments,
@@ -59,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, strict: { type: 'boolean', default: false },
-        list: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+        list: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
     }).values;
@@ -82,13 +83,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; there are: ${all.map((e) => e.name).join(', ')}\n`);
     return 2;
   }
-  const selected = only.length ? all.filter((e) => only.includes(e.name)) : all;
+  const selected = args['render-only'] ? [] : only.length ? all.filter((e) => only.includes(e.name)) : all;
 
   const stop = new AbortController();
   process.on('SIGINT', () => stop.abort());
   mkdirSync(RESULTS_DIR, { recursive: true });
   const machine = describeMachine();
-  process.stdout.write(`runs-fleet benchmarks: ${selected.map((e) => e.name).join(', ')}${args.quick ? ' (quick)' : ''}\n` +
+  if (selected.length) process.stdout.write(`runs-fleet benchmarks: ${selected.map((e) => e.name).join(', ')}${args.quick ? ' (quick)' : ''}\n` +
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; ${machine.valkey}; load ${machine.loadAverage}\n`);
   let failed = 0;
   let missed = 0;
@@ -116,7 +117,9 @@ async function main(argv: string[]): Promise<number> {
     .map((f) => JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as StoredResult)
     .filter((r) => r && typeof r.name === 'string' && r.result);
   writeFileSync(DOC, renderBenchmarksDoc(results, ORDER));
-  process.stdout.write(`wrote ${relative(REPO_ROOT, DOC)} (${results.length} benchmarks) and ${relative(REPO_ROOT, RESULTS_DIR)}/*.json\n`);
+  process.stdout.write(selected.length
+    ? `wrote ${selected.map((e) => `${relative(REPO_ROOT, RESULTS_DIR)}/${e.name}.json`).join(', ')} and ${relative(REPO_ROOT, DOC)} (${results.length} benchmarks)\n`
+    : `rewrote ${relative(REPO_ROOT, DOC)} from ${results.length} stored results\n`);
   if (failed) return 1;
   if (args.strict && missed) return 3;
   return 0;

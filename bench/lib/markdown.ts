@@ -2,11 +2,15 @@ import type { Machine, StoredResult, Table } from './types.ts';
 
 const cell = (v: string | number) => String(v).replace(/\|/g, '\\|');
 
+const NUMERIC = /^[-+]?[\d.,]+\s*(×|%|ms|s)?$|^—$|^$|^\d+ \/ \d+$/;
+
+/** A markdown table; columns whose every cell is a number (or a ratio, %, duration) are right-aligned. */
 export function markdownTable(t: Table): string[] {
+  const numeric = t.columns.map((_, i) => t.rows.length > 0 && t.rows.every((r) => typeof r[i] === 'number' || NUMERIC.test(String(r[i] ?? ''))));
   return [
     ...(t.title ? [`*${t.title}*`, ''] : []),
     `| ${t.columns.map(cell).join(' | ')} |`,
-    `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    `|${t.columns.map((_, i) => (numeric[i] ? '---:' : '---')).join('|')}|`,
     ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
     '',
   ];
