@@ -73,6 +73,10 @@ describe('lifecycle: runners stuck pending past their class limit', function () 
     assert.equal(item?.kind, 'pending_timeout');
     assert.match(await registry.metrics(), /runs_fleet_runner_failures_total\{kind="pending_timeout",class="2cpu-nocapacity"\} 1/);
     assert.match(await registry.metrics(), /runs_fleet_stuck_runners_removed_total\{kind="pending_timeout"\} 1/);
+    // The stepped watcher's clock is a minute ahead: it would see the next runner as pending past
+    // the limit at once and remove it too. Its part is done; stop it before the leader recovers.
+    await watcher!.stop();
+    watcher = undefined;
     // The leader's recovery finds the job still queued on GitHub: a new runner, within maxReprovisions.
     // (Due on the stepped clock, a minute ahead of the leader's: bring it to the leader's now.)
     await store.reschedule(item!, Date.now());

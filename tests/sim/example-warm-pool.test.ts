@@ -113,6 +113,9 @@ function placeholderDeployment(): k8s.V1Deployment {
 async function createRunner(core: k8s.CoreV1Api, batch: k8s.BatchV1Api, name: string): Promise<void> {
   const template = buildClassPodTemplate(cls, doc.runner);
   template.metadata!.annotations = { ...template.metadata!.annotations, [RUN_MS_ANNOTATION]: '120000' };
+  // The runner reads its JIT config from the Job's Secret; without it the kubelet cannot start the container.
+  for (const e of template.spec!.containers.flatMap((c) => c.env ?? []))
+    if (e.valueFrom?.secretKeyRef) e.valueFrom.secretKeyRef.name = `${name}-jit`;
   const job = await batch.createNamespacedJob({
     namespace: NS,
     body: { metadata: { name }, spec: { backoffLimit: 0, ttlSecondsAfterFinished: 300, activeDeadlineSeconds: cls.maxDurationMinutes * 60, template } },

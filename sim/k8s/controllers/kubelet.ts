@@ -9,6 +9,7 @@ import type { StoreEvent } from '../store/store.ts';
 
 const podsT = resource('pods');
 const nodesT = resource('nodes');
+const secretsT = resource('secrets');
 
 export interface KubeletTimings {
   /** Pulling an image not yet on the node (a node pulls each image once). */
@@ -242,6 +243,17 @@ export class Kubelet {
       const pod = this.pod(run);
       if (!pod || run.stopping) return;
       const time = this.now();
+      // As the real kubelet: a container whose env names a Secret that does not exist yet
+      // cannot be created; the pod is synced again after the pod worker's 10 s back-off.
+      const missing = missingSecret(pod, (name) => this.api.find(secretsT, run.ns, name) !== undefined);
+      if (missing) {
+        this.write(run, (s) => {
+          for (const c of pod.spec.containers as any[])
+            setContainer(s.containerStatuses, c.name, { state: { waiting: { reason: 'CreateContainerConfigError', message: `secret "${missing}" not found` } } });
+        });
+        this.later(run, SECRET_RETRY_MS, () => this.startMain(run, outcome));
+        return;
+      }
       const containers: any[] = pod.spec.containers;
       for (const c of containers) run.running.add(c.name);
       this.write(run, (s) => {
@@ -382,6 +394,18 @@ function exitFor(o: PodOutcome): { exitCode: number; reason: string } {
   if (o.type === 'oomKilled') return { exitCode: 137, reason: 'OOMKilled' };
   if (o.type === 'exit') return { exitCode: o.exitCode, reason: o.exitCode === 0 ? 'Completed' : 'Error' };
   return { exitCode: 1, reason: 'Error' };
+}
+
+/** The kubelet pod worker's back-off before it syncs a pod whose containers could not be created. */
+const SECRET_RETRY_MS = 10_000;
+
+function missingSecret(pod: Stored, exists: (name: string) => boolean): string | undefined {
+  for (const c of (pod.spec.containers ?? []) as any[])
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref?.name && !ref.optional && !exists(ref.name)) return ref.name;
+    }
+  return undefined;
 }
 
 function waiting(c: any, reason: string) {
