@@ -76,7 +76,7 @@ async function burst(ctx: BenchContext, jobs: number, secondary: Partial<Seconda
     const callsPerS = (sorted.length - 1) / spanS;
     const jitKey = Object.keys(after.peakSecondaryPoints).find((k) => k.endsWith(ROUTES.orgJitConfig));
     return {
-      label, headroom: secondary.headroom ?? 0.9, jobs, provisioned: created.length, jitCalls: stack.github.calls(ROUTES.orgJitConfig),
+      label, headroom: secondary.headroom ?? 0.95, jobs, provisioned: created.length, jitCalls: stack.github.calls(ROUTES.orgJitConfig),
       rateLimited: { primary: after.rateLimited.primary - before.rateLimited.primary, secondary: after.rateLimited.secondary - before.rateLimited.secondary },
       rateLimitResponsesSeen: await metricSum(registry, 'runs_fleet_github_rate_limit_responses_total'),
       spanS, callsPerS, ratioOfLimit: callsPerS / LIMIT_CALLS_PER_S,
@@ -99,8 +99,8 @@ const bench: Bench = {
     `(${LIMIT_CALLS_PER_S} JIT configs per second here). The rate is measured over the span between the first and the last runner Job created.`,
   async run(ctx) {
     const jobs = ctx.quick ? 150 : 500;
-    const runs = [await burst(ctx, jobs, {}, 'default headroom 0.9')];
-    if (!ctx.quick) runs.push(await burst(ctx, jobs, { headroom: 0.95 }, 'headroom 0.95'));
+    const runs = [await burst(ctx, jobs, {}, 'default headroom 0.95')];
+    if (!ctx.quick) runs.push(await burst(ctx, jobs, { headroom: 0.9 }, 'headroom 0.9 (more margin)'));
     const main = runs[0]!;
     const clean = (r: BurstResult) => r.provisioned === r.jobs && r.rateLimited.primary + r.rateLimited.secondary === 0 && r.rateLimitResponsesSeen === 0;
     const within = (r: BurstResult) => r.ratioOfLimit >= 0.9 && r.ratioOfLimit <= 1;
@@ -109,7 +109,7 @@ const bench: Bench = {
       headline:
         `${main.provisioned}/${main.jobs} jobs provisioned, ${main.rateLimited.secondary + main.rateLimited.primary} rate-limit refusals; ` +
         `achieved ${main.callsPerS.toFixed(1)} JIT configs/s = ${ratio(main.ratioOfLimit)} the limit (${LIMIT_CALLS_PER_S}/s) with the default headroom` +
-        (runs[1] ? `, ${ratio(runs[1].ratioOfLimit)} with headroom 0.95 (${runs[1].rateLimited.secondary + runs[1].rateLimited.primary} refusals).` : '.'),
+        (runs[1] ? `; ${ratio(runs[1].ratioOfLimit)} with headroom 0.9 (${runs[1].rateLimited.secondary + runs[1].rateLimited.primary} refusals).` : '.'),
       target: { goal: 'all provisioned, zero rate-limit errors, achieved rate within 10% of the limit', met },
       tables: [{
         columns: ['limiter setting', 'jobs', 'provisioned', 'refused (double)', '403/429 seen (orchestrator)', 'span s', 'JIT configs/s', 'of the limit', 'peak points in a window', 'waiting, summed over calls, s'],
@@ -119,13 +119,12 @@ const bench: Bench = {
         ]),
       }],
       notes: [
-        within(main)
-          ? 'The limiter keeps the JIT endpoint within 10% of the limit without a single refusal.'
-          : `The rate is ${ratio(main.ratioOfLimit)} of the limit, outside the 10% band, by the limiter's design: its token bucket aims at ` +
-            '`headroom` (0.9) of the limit in *any* window, and a window can hold the bucket\'s burst (5% of the limit) on top of the steady ' +
-            'rate, so the steady rate is 0.9 − 0.05 = 0.85 of the limit. The second row is the same burst with `headroom: 0.95` ' +
-            '(`runtime/github/rate-limiter.ts`), which would put the steady rate at 0.90; whether that margin is enough against GitHub\'s own ' +
-            'counting is the trade-off to decide there.',
+        (within(main)
+          ? 'The limiter keeps the JIT endpoint within 10% of the limit without a single refusal. '
+          : `The rate is ${ratio(main.ratioOfLimit)} of the limit, outside the 10% band. `) +
+          'Its token bucket aims at `headroom` of the limit in *any* window (`runtime/github/rate-limiter.ts`), and a window can hold the ' +
+          'bucket\'s burst (5% of the limit) on top of the steady rate, so the steady rate is headroom − 0.05 of the limit: 0.90 by default ' +
+          '(0.95), 0.85 in the second row (0.9), which trades rate for margin against GitHub\'s own counting.',
         '"Peak points in a window" is the double\'s count of the most points the JIT endpoint accepted in any sliding window.',
         'The installation token is requested once and cached; its endpoint is limited separately and is not part of the rate.',
       ],

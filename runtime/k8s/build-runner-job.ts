@@ -28,33 +28,23 @@ export interface BuildRunnerInput {
   doc: ConfigDocument;
   namespace: string;
   runnerName: string;
-  encodedJitConfig: string;
+}
+
+/** The Secret and Job of one GitHub job (see buildRunnerJob and buildJitSecret). */
+export function buildRunnerObjects(input: BuildRunnerInput & { encodedJitConfig: string }): RunnerObjects {
+  const { name, job } = buildRunnerJob(input);
+  return { name, job, secret: buildJitSecret(input) };
 }
 
 /**
- * The Secret and Job of one GitHub job. Pure. The JIT config is only in the Secret,
- * read by the runner through ACTIONS_RUNNER_INPUT_JITCONFIG (the runner removes it from
- * its own environment, so job steps never see it).
+ * The runner Job of one GitHub job. Pure. It names its Secret but does not need it to
+ * exist yet: the pod can be scheduled (and a node provisioned) while the JIT config is
+ * fetched; only the runner container reads the Secret.
  */
-export function buildRunnerObjects(input: BuildRunnerInput): RunnerObjects {
+export function buildRunnerJob(input: BuildRunnerInput): { name: string; job: V1Job } {
   const { job, runner, doc, namespace } = input;
   const name = runnerObjectName(job);
-  const labels = {
-    [LABEL.name]: 'runs-fleet-runner', [LABEL.managedBy]: MANAGED_BY, [LABEL.component]: COMPONENT.runner,
-    [LABEL.class]: runner.className, [LABEL.jobId]: String(job.jobId), [LABEL.runAttempt]: String(job.runAttempt),
-    ...(runner.pool ? { [LABEL.pool]: runner.pool } : {}),
-  };
-  const annotations = {
-    [ANNOTATION.repo]: job.repository, [ANNOTATION.runnerName]: input.runnerName,
-    ...(job.requeue ? { [ANNOTATION.infraRetry]: `${job.requeue.count}: ${job.requeue.reason}` } : {}),
-  };
-  const template = podTemplate(input, name, labels);
-  const secret: V1Secret = {
-    apiVersion: 'v1', kind: 'Secret',
-    metadata: { name, namespace, labels, annotations },
-    type: 'Opaque', immutable: true,
-    stringData: { [JIT_SECRET_KEY]: input.encodedJitConfig },
-  };
+  const { labels, annotations } = objectMeta(input);
   const jobObject: V1Job = {
     apiVersion: 'batch/v1', kind: 'Job',
     metadata: { name, namespace, labels, annotations },
@@ -64,10 +54,38 @@ export function buildRunnerObjects(input: BuildRunnerInput): RunnerObjects {
       backoffLimit: 0,
       ttlSecondsAfterFinished: doc.runner.ttlSecondsAfterFinished,
       activeDeadlineSeconds: runner.class.maxDurationMinutes * 60,
-      template,
+      template: podTemplate(input, name, labels),
     },
   };
-  return { name, job: jobObject, secret };
+  return { name, job: jobObject };
+}
+
+/**
+ * The Secret holding the JIT config, the only place it is written. The runner reads it
+ * through ACTIONS_RUNNER_INPUT_JITCONFIG and removes it from its own environment, so job
+ * steps never see it.
+ */
+export function buildJitSecret(input: Omit<BuildRunnerInput, 'doc'> & { encodedJitConfig: string }): V1Secret {
+  const { labels, annotations } = objectMeta(input);
+  return {
+    apiVersion: 'v1', kind: 'Secret',
+    metadata: { name: runnerObjectName(input.job), namespace: input.namespace, labels, annotations },
+    type: 'Opaque', immutable: true,
+    stringData: { [JIT_SECRET_KEY]: input.encodedJitConfig },
+  };
+}
+
+function objectMeta({ job, runner, runnerName }: Pick<BuildRunnerInput, 'job' | 'runner' | 'runnerName'>) {
+  const labels: Record<string, string> = {
+    [LABEL.name]: 'runs-fleet-runner', [LABEL.managedBy]: MANAGED_BY, [LABEL.component]: COMPONENT.runner,
+    [LABEL.class]: runner.className, [LABEL.jobId]: String(job.jobId), [LABEL.runAttempt]: String(job.runAttempt),
+    ...(runner.pool ? { [LABEL.pool]: runner.pool } : {}),
+  };
+  const annotations: Record<string, string> = {
+    [ANNOTATION.repo]: job.repository, [ANNOTATION.runnerName]: runnerName,
+    ...(job.requeue ? { [ANNOTATION.infraRetry]: `${job.requeue.count}: ${job.requeue.reason}` } : {}),
+  };
+  return { labels, annotations };
 }
 
 function podTemplate(input: BuildRunnerInput, secretName: string, labels: Record<string, string>): V1PodTemplateSpec {

@@ -57,6 +57,8 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     s = await stack({ log });
     const job = s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', 'runs-fleet=77/runner=4cpu-linux-arm64/pool=default'] });
     await s.github.deliveriesSettled();
+    // The Job is created while GitHub is asked for the JIT config; the record says when both are done.
+    const record = await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created');
     const [k8sJob] = await eventually(() => jobsIn(s!), (l) => l.length === 1);
     const name = `runner-${job.id}-1`;
     assert.equal(k8sJob!.metadata.name, name);
@@ -78,8 +80,6 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     const env = spec.template.spec.containers.find((c: any) => c.name === 'runner').env;
     assert.deepEqual(env.find((e: any) => e.name === 'ACTIONS_RUNNER_INPUT_JITCONFIG').valueFrom.secretKeyRef, { name, key: 'jitToken' });
 
-    // The record is written just after the Job is adopted; wait for it rather than race it.
-    const record = await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created');
     assert.equal(record?.runnerName, runnerName);
     assert.ok(record!.stages.receivedAt! <= record!.stages.enqueuedAt! && record!.stages.enqueuedAt! <= record!.stages.jobCreatedAt!);
     assert.ok(!text().includes(registered!.encodedJitConfig), 'the JIT config never reaches a log line');
@@ -127,10 +127,21 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     s = await stack();
     s.github.inject(ROUTES.orgJitConfig, { kind: 'secondary', retryAfterS: 1 }, 1);
     const job = s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['runs-fleet=1/runner=2cpu-linux-arm64'] });
-    await eventually(() => jobsIn(s!), (l) => l.length === 1, 15_000);
+    await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created', 15_000);
+    assert.equal(jobsIn(s).length, 1);
     assert.equal(s.github.calls(ROUTES.orgJitConfig), 2, 'one refused call, one retried call');
     assert.equal(s.github.stats().injectedFaults, 1);
-    await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created');
+  });
+
+  it('when GitHub refuses the runner for good (404), the Job made meanwhile is removed and the entry dead-lettered', async () => {
+    s = await stack();
+    s.github.inject(ROUTES.orgJitConfig, { kind: 'status', status: 404, message: 'Not Found' }, 1);
+    s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['runs-fleet=1/runner=2cpu-linux-arm64'] });
+    const q = s.orchestrators[0]!.queue;
+    const [dead] = await eventually(() => q.deadLetters(), (l) => l.length === 1);
+    assert.match(dead!.reason, /^github_not_found: /);
+    await eventually(() => jobsIn(s!), (l) => l.every((j) => j.metadata.deletionTimestamp) );
+    assert.equal(secretsIn(s).length, 0);
   });
 
   it('a consumer killed between create and ack: another replica finds the Job and makes no second runner', async () => {
