@@ -7,6 +7,7 @@ import { PermanentError, RetryableError } from '../../runtime/util/errors.ts';
 import { ROUTES, startGitHubDouble, type GitHubDouble } from '../../sim/github/double.ts';
 import { decodeJitConfig } from '../../sim/github/jit-config.ts';
 import { signWebhookBody } from '../../sim/github/webhook-payload.ts';
+import { eventually } from '../support/eventually.ts';
 import { Harness, JumpingClock } from './support.ts';
 
 describe('github/client against the GitHub double', () => {
@@ -181,7 +182,10 @@ describe('github/client against the GitHub double', () => {
       double.inject(ROUTES.orgRunners, { kind: 'hang' });
       const controller = new AbortController();
       const pending = client.listRunners({ scope: 'org', owner: 'acme', installationId: 41 }, { signal: controller.signal });
-      setTimeout(() => controller.abort(new Error('shutting down')), 30);
+      pending.catch(() => {});
+      // Abort once the request hangs at the double (a fixed delay raced the request under load).
+      await eventually(() => double.calls(ROUTES.orgRunners), (n) => n === 1);
+      controller.abort(new Error('shutting down'));
       await assert.rejects(pending, /shutting down/);
       assert.equal(double.calls(ROUTES.orgRunners), 1);
     });
