@@ -4,6 +4,7 @@ import { requestCost } from '../../runtime/github/rate-limiter.ts';
 import { PermanentError, RetryableError } from '../../runtime/util/errors.ts';
 import { systemClock } from '../../runtime/util/clock.ts';
 import { ROUTES, startGitHubDouble, type GitHubDouble } from '../../sim/github/double.ts';
+import { eventually } from '../support/eventually.ts';
 import { Harness, JumpingClock } from './support.ts';
 
 const jit = (name: string) => ({ scope: 'org' as const, owner: 'acme', installationId: 1, name, runnerGroupId: 1, labels: ['self-hosted'] });
@@ -131,7 +132,10 @@ describe('github/rate limiting (shared Valkey limiter against the double)', () =
       double.inject(ROUTES.orgJitConfig, { kind: 'secondary', retryAfterS: 30 });
       const controller = new AbortController();
       const pending = client.generateJitConfig(jit('aborted'), { signal: controller.signal });
-      setTimeout(() => controller.abort(new Error('consumer stopping')), 50);
+      pending.catch(() => {});
+      // Abort during the 30 s wait: once the refused call has reached the double.
+      await eventually(() => double.calls(ROUTES.orgJitConfig), (n) => n === 1);
+      controller.abort(new Error('consumer stopping'));
       await assert.rejects(pending, /consumer stopping/);
       assert.equal(double.calls(ROUTES.orgJitConfig), 1);
     });
