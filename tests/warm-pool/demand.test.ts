@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  demandSnapshot, emptyDemand, parseDemand, recordArrivals, serializeDemand, type DemandState,
+  demandSnapshot, emptyDemand, parseDemand, recordArrivals, serializeDemand, type DemandSnapshot, type DemandState,
 } from '../../runtime/controllers/warm-pool/demand.ts';
 import { demandTarget, poissonQuantile } from '../../runtime/controllers/warm-pool/demand-target.ts';
 
@@ -25,7 +25,7 @@ function tail(mean: number, k: number): number {
 
 describe('warm-pool demand', () => {
   it('is zero with no arrivals', () => {
-    assert.deepEqual(demandSnapshot(emptyDemand(T0), T0 + MIN), { ratePerMinShort: 0, ratePerMinLong: 0, peakBurst: 0 });
+    assert.deepEqual(demandSnapshot(emptyDemand(T0), T0 + MIN), { ratePerMinShort: 0, ratePerMinLong: 0, recentBurst: 0, recurringBurst: 0 });
   });
 
   it('estimates a steady rate, then forgets it fast (short) and slowly (long)', () => {
@@ -54,40 +54,97 @@ describe('warm-pool demand', () => {
     );
   });
 
-  it('sees a matrix burst, keeps it through lone jobs, and forgets it after the memory', () => {
+  it('a single matrix burst counts for the burst memory only: one burst does not predict another', () => {
     let state = feed([0, 500, 900, 1200, 1800, 2500, 2600, 3000].map((d) => T0 + d)); // 8 jobs in 3 s
-    state = recordArrivals(state, T0 + 10 * MIN);
-    state = recordArrivals(state, T0 + 20 * MIN);
-    assert.equal(demandSnapshot(state, T0 + 21 * MIN).peakBurst, 8);
-    assert.equal(demandSnapshot(state, T0 + 3_000 + 45 * MIN).peakBurst, 8);
-    assert.equal(demandSnapshot(state, T0 + 3_001 + 45 * MIN).peakBurst, 1, 'only the lone jobs are left');
+    state = recordArrivals(state, T0 + 2 * MIN); // a lone job closes the burst
+    const at = (ms: number) => demandSnapshot(state, T0 + ms);
+    assert.deepEqual([at(3 * MIN).recentBurst, at(3 * MIN).recurringBurst], [8, 0]);
+    assert.equal(at(3_000 + 5 * MIN).recentBurst, 8);
+    assert.equal(at(3_001 + 5 * MIN).recentBurst, 1, 'only the lone job is left');
+    assert.equal(at(60 * MIN).recurringBurst, 0);
   });
 
   it('counts several arrivals at one instant as one burst', () => {
     const state = recordArrivals(recordArrivals(emptyDemand(T0), T0, 12), T0 + 2_000, 4);
-    assert.equal(demandSnapshot(state, T0 + 5_000).peakBurst, 16);
+    assert.equal(demandSnapshot(state, T0 + 5_000).recentBurst, 16);
   });
 
   it('does not let a steady stream grow into one endless burst', () => {
     const state = feed(Array.from({ length: 120 }, (_, i) => T0 + i * 5_000)); // one job every 5 s for 10 min
-    const peak = demandSnapshot(state, T0 + 11 * MIN).peakBurst;
+    const peak = demandSnapshot(state, T0 + 10 * MIN).recentBurst;
     assert.ok(peak <= 13 && peak >= 12, `peak ${peak}: at most one burst span of arrivals`);
   });
 
-  it('remembers the largest burst, and a smaller later one once the larger expires', () => {
-    let state = feed([T0, T0 + 1_000, T0 + 2_000, T0 + 3_000, T0 + 4_000, T0 + 5_000, T0 + 6_000]); // 7
-    state = feed([T0 + 20 * MIN, T0 + 20 * MIN + 1_000, T0 + 20 * MIN + 2_000], state); // 3
-    state = recordArrivals(state, T0 + 30 * MIN); // closes the 3-burst
-    assert.equal(demandSnapshot(state, T0 + 31 * MIN).peakBurst, 7);
-    assert.equal(demandSnapshot(state, T0 + 60 * MIN).peakBurst, 3);
-    assert.equal(demandSnapshot(state, T0 + 70 * MIN).peakBurst, 1);
-    assert.ok(state.peaks.length <= 2, 'dominated bursts are not kept');
+  /** `size` jobs within a few seconds at `at`. */
+  const burst = (at: number, size: number) => Array.from({ length: size }, (_, i) => at + i * 300);
+
+  it('bursts that recur about hourly are expected again: the size they all reach, for the recurrence window', () => {
+    const H = 60 * MIN;
+    let state = feed(burst(T0, 12));
+    state = feed(burst(T0 + H, 8), state);
+    state = feed([T0 + H + 20 * MIN], state);
+    assert.equal(demandSnapshot(state, T0 + H + 30 * MIN).recurringBurst, 0, 'two bursts are not yet a habit');
+    state = feed(burst(T0 + 2 * H, 10), state);
+    state = feed([T0 + 2 * H + 20 * MIN], state);
+    const at = (ms: number) => demandSnapshot(state, T0 + ms).recurringBurst;
+    assert.equal(at(2 * H + 30 * MIN), 8, 'the third: 12, 8 and 10 all reach 8');
+    assert.equal(at(3 * H - 1), 8, 'kept between bursts, long after the burst memory');
+    assert.equal(at(3 * H + 3_301 + 1), 0, 'the first burst left the 3 h window');
   });
 
-  it('round-trips through its stored form and starts empty from anything unreadable', () => {
+  it('keeps the size that recurs, not a single larger peak', () => {
+    let state = feed(burst(T0, 40));
+    for (const h of [1, 2, 3]) state = feed(burst(T0 + h * 50 * MIN, 6), state);
+    state = feed([T0 + 3 * 50 * MIN + 5 * MIN], state);
+    const s = demandSnapshot(state, T0 + 3 * 50 * MIN + 11 * MIN);
+    assert.deepEqual([s.recurringBurst, s.recentBurst], [6, 0]);
+  });
+
+  it('two bursts an hour apart at night are not recurrence: nothing is kept after the burst memory', () => {
+    const night = Date.UTC(2025, 0, 7, 0, 59, 0);
+    let state = feed(burst(night, 5), emptyDemand(night)); // a push at 00:59
+    state = feed(burst(night + 61 * MIN, 6), state); // the nightly cron matrix at 02:00
+    state = feed([night + 140 * MIN], state); // 03:19, a lone job
+    const s = demandSnapshot(state, night + 64 * MIN);
+    assert.deepEqual([s.recurringBurst, s.recentBurst], [0, 6]);
+    assert.deepEqual([demandSnapshot(state, night + 140 * MIN).recurringBurst, demandSnapshot(state, night + 140 * MIN).recentBurst], [0, 1]);
+  });
+
+  it('keeps few bursts, and what it drops never changes a snapshot (property against every burst)', () => {
+    const arrival = fc.record({ gapMs: fc.integer({ min: 0, max: 40 * MIN }), count: fc.integer({ min: 1, max: 5 }) });
+    fc.assert(
+      fc.property(fc.array(arrival, { minLength: 1, maxLength: 120 }), fc.array(fc.integer({ min: 0, max: 4 * 3_600_000 }), { minLength: 1, maxLength: 5 }), (arrivals, laters) => {
+        let state = emptyDemand(T0);
+        let t = T0;
+        const closed: Array<{ last: number; size: number }> = [];
+        for (const a of arrivals) {
+          t += a.gapMs;
+          const before = state.open;
+          state = recordArrivals(state, t, a.count);
+          // A new open burst means the previous one closed: the reference keeps every one.
+          if (before && state.open!.start !== before.start) closed.push(before);
+          assert.ok(state.bursts.length <= 64);
+        }
+        const all = [...closed, state.open!];
+        for (const later of laters) {
+          const now = t + later;
+          const sizes = (ms: number) => all.filter((b) => now - b.last <= ms).map((b) => b.size);
+          const recurring = sizes(3 * 60 * MIN).filter((n) => n >= 2).sort((a, b) => b - a);
+          const s = demandSnapshot(state, now);
+          assert.equal(s.recentBurst, Math.max(0, ...sizes(5 * MIN)), 'recent burst');
+          assert.equal(s.recurringBurst, recurring.length >= 3 ? recurring[2]! : 0, 'recurring burst');
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('round-trips through its stored form, reads the first format, and starts empty from anything unreadable', () => {
     const state = feed([T0, T0 + 1_000, T0 + 40 * MIN]);
     assert.deepEqual(parseDemand(serializeDemand(state), T0), state);
-    for (const bad of [null, '', 'not json', '{"v":2}', '{"v":1,"at":"x"}', JSON.stringify({ ...state, short: -1 })])
+    const v1 = { v: 1, at: T0, short: 2, long: 3, lastArrivalAt: T0, peaks: [{ start: T0 - 9_000, last: T0 - 8_000, size: 7 }, { start: T0 - 5_000, last: T0 - 5_000, size: 1 }] };
+    assert.deepEqual(parseDemand(JSON.stringify(v1), T0), { v: 2, at: T0, short: 2, long: 3, lastArrivalAt: T0, bursts: [v1.peaks[0]] });
+    for (const bad of [null, '', 'not json', '{"v":3}', '{"v":2,"at":"x"}', JSON.stringify({ ...state, short: -1 })])
       assert.deepEqual(parseDemand(bad, T0 + 5), emptyDemand(T0 + 5));
   });
 
@@ -108,12 +165,14 @@ describe('warm-pool demand', () => {
       );
     });
 
-    it('covers the peak burst, or the arrivals expected within one refill period', () => {
-      assert.deepEqual(demandTarget({ ratePerMinShort: 0, ratePerMinLong: 0, peakBurst: 0 }), { slots: 0, basis: 'none', expected: 0 });
-      assert.equal(demandTarget({ ratePerMinShort: 0, ratePerMinLong: 0, peakBurst: 1 }).slots, 0, 'a lone job is not a burst');
-      assert.deepEqual(demandTarget({ ratePerMinShort: 0.1, ratePerMinLong: 0.1, peakBurst: 6 }).basis, 'burst');
-      assert.equal(demandTarget({ ratePerMinShort: 0.1, ratePerMinLong: 0.1, peakBurst: 6 }).slots, 6);
-      const busy = demandTarget({ ratePerMinShort: 4, ratePerMinLong: 1, peakBurst: 2 }); // 6 expected per 90 s
+    it('covers recurring bursts, a burst just seen, or the arrivals expected within one refill period', () => {
+      const snap = (over: Partial<DemandSnapshot>): DemandSnapshot => ({ ratePerMinShort: 0, ratePerMinLong: 0, recentBurst: 0, recurringBurst: 0, ...over });
+      assert.deepEqual(demandTarget(snap({})), { slots: 0, basis: 'none', expected: 0 });
+      assert.equal(demandTarget(snap({ recentBurst: 1 })).slots, 0, 'a lone job is not a burst');
+      assert.deepEqual(demandTarget(snap({ ratePerMinShort: 0.1, ratePerMinLong: 0.1, recurringBurst: 6 })), { slots: 6, basis: 'recurring_burst', expected: 0.15 });
+      assert.deepEqual(demandTarget(snap({ recurringBurst: 6, recentBurst: 9 })).basis, 'recent_burst');
+      assert.deepEqual(demandTarget(snap({ recurringBurst: 9, recentBurst: 9 })).basis, 'recurring_burst', 'a tie is the recurring size');
+      const busy = demandTarget(snap({ ratePerMinShort: 4, ratePerMinLong: 1, recurringBurst: 2, recentBurst: 3 })); // 6 expected per 90 s
       assert.equal(busy.basis, 'rate');
       assert.equal(busy.expected, 6);
       assert.equal(busy.slots, poissonQuantile(6, 0.1));
@@ -129,6 +188,15 @@ describe('warm-pool demand', () => {
       assert.ok(target(T0 + 4 * 60 * MIN + 10 * MIN) >= 6, 'and between pushes');
       assert.equal(target(T0 + 11 * 60 * MIN), 0, '20:00: nobody pushed for 3 h');
       assert.equal(target(T0 + 18 * 60 * MIN), 0, '03:00');
+    });
+
+    it('keeps a lone nightly matrix warm for minutes, not for the hour after', () => {
+      const cron = Date.UTC(2025, 0, 7, 2, 0, 0);
+      const state = feed(Array.from({ length: 6 }, (_, i) => cron + i * 1_500), emptyDemand(cron));
+      const target = (at: number) => demandTarget(demandSnapshot(state, at)).slots;
+      assert.equal(target(cron + 4 * MIN), 6, 'a re-run within minutes finds its slots');
+      assert.ok(target(cron + 15 * MIN) <= 1, 'then only what the rate asks');
+      assert.equal(target(cron + 30 * MIN), 0);
     });
   });
 });

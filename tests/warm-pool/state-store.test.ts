@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Valkey } from 'iovalkey';
 import { emptyDemand, recordArrivals } from '../../runtime/controllers/warm-pool/demand.ts';
-import { memoryStateStore, valkeyStateStore, type StoredPoolState } from '../../runtime/controllers/warm-pool/state-store.ts';
+import { memoryStateStore, parseStoredPool, valkeyStateStore, type StoredPoolState } from '../../runtime/controllers/warm-pool/state-store.ts';
 
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0);
 const state = (arrivals: number[]): StoredPoolState => ({
   demand: arrivals.reduce((d, t) => recordArrivals(d, t), emptyDemand(T0)),
-  decision: { desired: 3, lastAboveAt: T0, at: T0, floor: 1, ledger: [[Math.floor(T0 / 3_600_000), 120.5]] },
+  decision: { desired: 3, lastAboveAt: T0, at: T0, floor: 1, ledger: [[Math.floor(T0 / 3_600_000), 120.5]], budget: { saved: -1234.5, at: T0 } },
 });
 
 describe('warm-pool state store', () => {
@@ -38,5 +38,14 @@ describe('warm-pool state store', () => {
     assert.deepEqual(loaded.get('default'), { demand: emptyDemand(T0) });
     assert.deepEqual(loaded.get('big'), { demand: emptyDemand(T0) });
     await valkey.del(key);
+  });
+
+  it('an entry written by the previous version keeps its decision and idle ledger (its bursts carry over)', () => {
+    const decision = { desired: 4, lastAboveAt: T0, at: T0, floor: 2, ledger: [[Math.floor(T0 / 3_600_000), 900]] };
+    const v1 = { v: 1, at: T0, short: 1, long: 1, peaks: [{ start: T0 - 4_000, last: T0 - 3_000, size: 9 }] };
+    const loaded = parseStoredPool(JSON.stringify({ demand: v1, decision }), T0 + 1);
+    assert.deepEqual(loaded.decision, decision);
+    assert.deepEqual(loaded.demand.bursts, v1.peaks);
+    assert.equal(loaded.demand.v, 2);
   });
 });

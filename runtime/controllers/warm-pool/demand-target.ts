@@ -4,8 +4,10 @@ import type { DemandSnapshot } from './demand.ts';
  * How many warm slots demand calls for. A runner that takes a warm slot evicts a
  * placeholder, whose replacement needs a new node: for `refillSeconds` that slot is gone.
  * So the slots needed are the arrivals expected within one refill period — enough that
- * the chance of one more arriving is below `missProbability` — or the recent peak matrix
- * burst if that is larger, since a burst needs all its slots at once.
+ * the chance of one more arriving is below `missProbability` — or a matrix burst's size
+ * if that is larger, since a burst needs all its slots at once: the size of recurring
+ * bursts (the next one is expected), or of a burst seen minutes ago (a re-run, the rest
+ * of its fan-out).
  */
 
 export interface DemandTargetOptions {
@@ -21,7 +23,8 @@ export const DEFAULT_DEMAND_TARGET_OPTIONS: DemandTargetOptions = { refillSecond
 
 export interface DemandTarget {
   slots: number;
-  basis: 'none' | 'rate' | 'burst';
+  /** What set `slots`: nothing, the arrival rate, bursts that recur, or a burst just seen. */
+  basis: 'none' | 'rate' | 'recurring_burst' | 'recent_burst';
   /** Arrivals expected within one refill period. */
   expected: number;
 }
@@ -31,8 +34,10 @@ export function demandTarget(demand: DemandSnapshot, options = DEFAULT_DEMAND_TA
   const ratePerMin = Math.max(demand.ratePerMinShort, demand.ratePerMinLong);
   const expected = (ratePerMin * options.refillSeconds) / 60;
   const byRate = poissonQuantile(expected, options.missProbability);
-  const byBurst = demand.peakBurst >= options.minBurst ? demand.peakBurst : 0;
-  if (byBurst > byRate) return { slots: byBurst, basis: 'burst', expected };
+  const burst = (size: number) => (size >= options.minBurst ? size : 0);
+  const [recurring, recent] = [burst(demand.recurringBurst), burst(demand.recentBurst)];
+  if (Math.max(recurring, recent) > byRate)
+    return recurring >= recent ? { slots: recurring, basis: 'recurring_burst', expected } : { slots: recent, basis: 'recent_burst', expected };
   return { slots: byRate, basis: byRate > 0 ? 'rate' : 'none', expected };
 }
 

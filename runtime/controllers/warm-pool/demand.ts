@@ -8,9 +8,12 @@ import { z } from 'zod';
  * - the arrival rate, as exponentially decayed counts over a short window (reacts to a
  *   rush within minutes) and a long one (remembers the working day across a lull);
  * - matrix bursts: jobs that arrive within seconds of each other need that many slots at
- *   the same moment, which no average shows. The largest recent burst is remembered for
- *   a while (CI pushes repeat), then forgotten, so an evening's last burst does not keep
- *   nodes warm all night.
+ *   the same moment, which no average shows. A burst predicts the next one only when
+ *   bursts recur: a burst size counts for hours while bursts at least that large keep
+ *   coming (about hourly, by default), but a single burst — the nightly cron matrix, a
+ *   push at 1 a.m. — counts only for a few minutes (a re-run, the rest of a fan-out).
+ *   The size kept for recurring bursts is the one that keeps coming back, not the largest
+ *   ever seen: the `recurrences`-th largest within the window.
  */
 
 export interface DemandOptions {
@@ -22,8 +25,12 @@ export interface DemandOptions {
   burstGapMs: number;
   /** A burst never spans longer than this: a steady stream is a rate, not a burst. */
   burstSpanMs: number;
-  /** How long the size of a burst keeps counting. */
+  /** How long the size of a burst counts when bursts do not recur. */
   burstMemoryMs: number;
+  /** Recurrence is judged over the bursts of this last stretch of time. */
+  recurrenceWindowMs: number;
+  /** Bursts of a size recur when at least this many of at least that size arrived within the window. */
+  recurrences: number;
 }
 
 export const DEFAULT_DEMAND_OPTIONS: DemandOptions = {
@@ -31,14 +38,19 @@ export const DEFAULT_DEMAND_OPTIONS: DemandOptions = {
   longTauMs: 60 * 60_000,
   burstGapMs: 10_000,
   burstSpanMs: 60_000,
-  burstMemoryMs: 45 * 60_000,
+  burstMemoryMs: 5 * 60_000,
+  // Three within three hours: bursts about every hour, as a team's matrix builds come.
+  recurrenceWindowMs: 3 * 60 * 60_000,
+  recurrences: 3,
 };
+
+/** Closed bursts kept at most: the recurrence list is pruned far below this in practice. */
+const MAX_BURSTS = 64;
 
 const Burst = z.object({ start: z.number(), last: z.number(), size: z.number().int().min(1) });
 type Burst = z.infer<typeof Burst>;
 
-export const DemandState = z.object({
-  v: z.literal(1),
+const Rates = {
   /** Time the decayed counts refer to (the latest arrival). */
   at: z.number(),
   /** Σ exp(-(at − tᵢ)/τ) over arrivals: the rate is count / τ. */
@@ -47,26 +59,42 @@ export const DemandState = z.object({
   lastArrivalAt: z.number().optional(),
   /** The burst still accepting arrivals. */
   open: Burst.optional(),
+};
+
+const DemandStateV2 = z.object({
+  v: z.literal(2),
+  ...Rates,
   /**
-   * Closed bursts that can still be the recent peak, oldest first. A burst is dropped once a
-   * later one is at least as large (it would expire first and never be the maximum), so this
-   * stays sorted by size descending and short: a sliding-window maximum.
+   * Closed bursts of 2 or more jobs that can still decide a snapshot, oldest first. A burst
+   * is dropped once `recurrences` later ones are at least as large (they outlive it in any
+   * window, so it can never be the recurring size nor the recent maximum), or once it is
+   * older than the recurrence window: the list stays short.
    */
-  peaks: z.array(Burst).max(64),
+  bursts: z.array(Burst).max(MAX_BURSTS),
 });
-export type DemandState = z.infer<typeof DemandState>;
+
+/** The first stored format kept a sliding maximum (`peaks`); its bursts carry over. */
+const DemandStateV1 = z.object({ v: z.literal(1), ...Rates, peaks: z.array(Burst).max(MAX_BURSTS) });
+
+export const DemandState = z.union([
+  DemandStateV2,
+  DemandStateV1.transform(({ peaks, ...rest }) => ({ ...rest, v: 2 as const, bursts: peaks.filter((b) => b.size >= 2) })),
+]);
+export type DemandState = z.infer<typeof DemandStateV2>;
 
 export interface DemandSnapshot {
   /** Arrivals per minute, fast and slow estimates. */
   ratePerMinShort: number;
   ratePerMinLong: number;
-  /** Largest number of jobs that arrived together within burst memory (0 when none). */
-  peakBurst: number;
+  /** Largest number of jobs that arrived together within the burst memory (0 when none). */
+  recentBurst: number;
+  /** The burst size that keeps coming back within the recurrence window (0 when bursts do not recur). */
+  recurringBurst: number;
   lastArrivalAt?: number;
 }
 
 export function emptyDemand(at = 0): DemandState {
-  return { v: 1, at, short: 0, long: 0, peaks: [] };
+  return { v: 2, at, short: 0, long: 0, bursts: [] };
 }
 
 /**
@@ -75,7 +103,7 @@ export function emptyDemand(at = 0): DemandState {
  */
 export function recordArrivals(state: DemandState, at: number, count = 1, options = DEFAULT_DEMAND_OPTIONS): DemandState {
   if (count <= 0) return state;
-  const next: DemandState = { ...state, peaks: state.peaks.slice() };
+  const next: DemandState = { ...state, bursts: state.bursts.slice() };
   if (at >= state.at) {
     next.short = decay(state.short, at - state.at, options.shortTauMs) + count;
     next.long = decay(state.long, at - state.at, options.longTauMs) + count;
@@ -95,38 +123,52 @@ function addToBursts(state: DemandState, at: number, count: number, options: Dem
     return state;
   }
   if (open && at < open.start) return state; // late arrival from before the open burst
-  if (open) pushPeak(state.peaks, open);
+  if (open && open.size >= 2) keepBurst(state.bursts, open, options);
   state.open = { start: at, last: at, size: count };
-  prunePeaks(state.peaks, at, options);
+  pruneBursts(state.bursts, at, options);
   return state;
 }
 
-function pushPeak(peaks: Burst[], burst: Burst): void {
-  while (peaks.length > 0 && peaks[peaks.length - 1]!.size <= burst.size) peaks.pop();
-  peaks.push(burst);
-  if (peaks.length > 64) peaks.shift();
+function keepBurst(bursts: Burst[], burst: Burst, options: DemandOptions): void {
+  bursts.push(burst);
+  // Drop every burst that `recurrences` later ones at least as large now outlive.
+  const need = Math.max(1, options.recurrences);
+  for (let i = bursts.length - 2; i >= 0; i--) {
+    let larger = 0;
+    for (let j = i + 1; j < bursts.length && larger < need; j++) if (bursts[j]!.size >= bursts[i]!.size) larger++;
+    if (larger >= need) bursts.splice(i, 1);
+  }
+  if (bursts.length > MAX_BURSTS) bursts.splice(0, bursts.length - MAX_BURSTS);
 }
 
-function prunePeaks(peaks: Burst[], now: number, options: DemandOptions): void {
-  while (peaks.length > 0 && now - peaks[0]!.last > options.burstMemoryMs) peaks.shift();
+function pruneBursts(bursts: Burst[], now: number, options: DemandOptions): void {
+  const keepMs = Math.max(options.recurrenceWindowMs, options.burstMemoryMs);
+  while (bursts.length > 0 && now - bursts[0]!.last > keepMs) bursts.shift();
 }
 
 function decay(value: number, elapsedMs: number, tauMs: number): number {
   return elapsedMs <= 0 ? value : value * Math.exp(-elapsedMs / tauMs);
 }
 
-/** Rates decayed to `now` and the peak burst within memory. */
+/** Rates decayed to `now`, the largest burst within memory, and the size of recurring bursts. */
 export function demandSnapshot(state: DemandState, now: number, options = DEFAULT_DEMAND_OPTIONS): DemandSnapshot {
   const elapsed = Math.max(0, now - state.at);
-  const remembered = (b: Burst) => now - b.last <= options.burstMemoryMs;
-  const bursts = [...state.peaks, ...(state.open ? [state.open] : [])].filter(remembered);
+  const all = [...state.bursts, ...(state.open ? [state.open] : [])];
+  const within = (ms: number) => all.filter((b) => now - b.last <= ms).map((b) => b.size);
   const snapshot: DemandSnapshot = {
     ratePerMinShort: (decay(state.short, elapsed, options.shortTauMs) / options.shortTauMs) * 60_000,
     ratePerMinLong: (decay(state.long, elapsed, options.longTauMs) / options.longTauMs) * 60_000,
-    peakBurst: bursts.reduce((max, b) => Math.max(max, b.size), 0),
+    recentBurst: Math.max(0, ...within(options.burstMemoryMs)),
+    recurringBurst: recurringSize(within(options.recurrenceWindowMs).filter((s) => s >= 2), options.recurrences),
   };
   if (state.lastArrivalAt !== undefined) snapshot.lastArrivalAt = state.lastArrivalAt;
   return snapshot;
+}
+
+/** The largest size that at least `n` of the bursts reach: the n-th largest (0 when fewer than n). */
+function recurringSize(sizes: number[], n: number): number {
+  if (n <= 0 || sizes.length < n) return 0;
+  return sizes.sort((a, b) => b - a)[n - 1]!;
 }
 
 /** State as stored in Valkey. */
@@ -134,7 +176,7 @@ export function serializeDemand(state: DemandState): string {
   return JSON.stringify(state);
 }
 
-/** State read back from Valkey; anything unreadable (older format, corruption) starts empty rather than failing the pass. */
+/** State read back from Valkey; anything unreadable (corruption, an unknown format) starts empty rather than failing the pass. */
 export function parseDemand(text: string | null | undefined, now: number): DemandState {
   if (!text) return emptyDemand(now);
   try {

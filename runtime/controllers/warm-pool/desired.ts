@@ -2,6 +2,7 @@ import type { Pool, RunnerClass } from '../../config/document.ts';
 import { accrue, spentLastDay, type CostLedger } from './cost-ledger.ts';
 import type { DemandSnapshot } from './demand.ts';
 import { DEFAULT_DEMAND_TARGET_OPTIONS, demandTarget, type DemandTarget, type DemandTargetOptions } from './demand-target.ts';
+import { DEFAULT_BUDGET_PACING, pacedCeiling, refillBudget, type BudgetPacing, type IdleBudget } from './idle-budget.ts';
 import { poolFloor } from './schedule.ts';
 
 /**
@@ -9,7 +10,8 @@ import { poolFloor } from './schedule.ts';
  *
  * 1. The floor is the applying schedule window's `min`, else the pool's `min`.
  * 2. Demand (recent rate and matrix bursts) may want more, up to `max`.
- * 3. Above the floor, placeholders are spent from the idle budget (`idleCpuHoursPerDayCap`).
+ * 3. Above the floor, placeholders are spent from the idle budget (`idleCpuHoursPerDayCap`):
+ *    never more than the cap in any 24 hours, and paced over the day (idle-budget.ts).
  * 4. While runners of the class wait for a node, placeholders yield: they must not race
  *    real jobs for new nodes (NodePool limits, EC2 capacity, launch rate), so none are
  *    added and those runners are subtracted from the target.
@@ -31,6 +33,8 @@ export interface PoolDecisionState {
   at: number;
   floor: number;
   ledger: CostLedger;
+  /** The paced idle budget's savings (pools with a cap). */
+  budget?: IdleBudget;
 }
 
 export interface InFlight {
@@ -45,9 +49,10 @@ export interface DesiredOptions {
   /** Raise a schedule window's floor this long before it starts, so its nodes are ready on time. */
   prewarmMs: number;
   target: DemandTargetOptions;
+  pacing: BudgetPacing;
 }
 
-export const DEFAULT_DESIRED_OPTIONS: DesiredOptions = { prewarmMs: 180_000, target: DEFAULT_DEMAND_TARGET_OPTIONS };
+export const DEFAULT_DESIRED_OPTIONS: DesiredOptions = { prewarmMs: 180_000, target: DEFAULT_DEMAND_TARGET_OPTIONS, pacing: DEFAULT_BUDGET_PACING };
 
 export interface PoolDecision {
   pool: string;
@@ -89,9 +94,12 @@ export function desiredPlaceholders(
     reason = 'scale_down_delay';
   }
 
-  const ledger = previous ? accrue(previous.ledger, previous.at, now, Math.max(0, previous.desired - previous.floor) * cls.cpu) : [];
-  const budget = budgetCeiling(pool, cls, floor, ledger, now);
-  if (budget !== undefined && desired > budget) [desired, reason] = [budget, 'cost_cap'];
+  const heldCpus = previous ? Math.max(0, previous.desired - previous.floor) * cls.cpu : 0;
+  const ledger = previous ? accrue(previous.ledger, previous.at, now, heldCpus) : [];
+  const cap = pool.idleCpuHoursPerDayCap;
+  const budget = cap === undefined ? undefined : refillBudget(previous?.budget, cap, heldCpus, now, options.pacing);
+  const ceiling = budgetCeiling(pool, cls, floor, previous, ledger, budget, now, options.pacing);
+  if (ceiling !== undefined && desired > ceiling) [desired, reason] = [ceiling, 'cost_cap'];
 
   const beforeYield = desired;
   const yieldTo = yieldCeiling(floor, wanted, inFlight, previous);
@@ -105,16 +113,34 @@ export function desiredPlaceholders(
     floor,
     ledger,
   };
+  if (budget) state.budget = budget;
   const decision = { pool: pool.name, class: cls.name, desired, reason, floor, max, wanted, demand: target, yielded: beforeYield - desired, state };
   return { ...decision, explain: explain(decision, base.schedule, demand, inFlight, pool, ledger, now) };
 }
 
-/** The most placeholders the idle budget still allows: each one added above the floor is held for at least the scale-down delay. */
-function budgetCeiling(pool: Pool, cls: RunnerClass, floor: number, ledger: CostLedger, now: number): number | undefined {
-  if (pool.idleCpuHoursPerDayCap === undefined) return undefined;
-  const left = pool.idleCpuHoursPerDayCap * 3600 - spentLastDay(ledger, now);
+/**
+ * The most placeholders the idle budget allows: what is left of the cap in the last 24 hours
+ * (each one added above the floor is held for at least the scale-down delay), and no more
+ * than the pace allows.
+ */
+function budgetCeiling(
+  pool: Pool,
+  cls: RunnerClass,
+  floor: number,
+  previous: PoolDecisionState | undefined,
+  ledger: CostLedger,
+  budget: IdleBudget | undefined,
+  now: number,
+  pacing: BudgetPacing,
+): number | undefined {
+  const cap = pool.idleCpuHoursPerDayCap;
+  if (cap === undefined) return undefined;
+  const left = cap * 3600 - spentLastDay(ledger, now);
   const holdSeconds = Math.max(pool.scaleDownDelaySeconds, 60);
-  return floor + Math.max(0, Math.floor(left / (cls.cpu * holdSeconds)));
+  const byCap = Math.max(0, Math.floor(left / (cls.cpu * holdSeconds)));
+  const held = { above: previous ? Math.max(0, previous.desired - previous.floor) : 0, cpu: cls.cpu, holdSeconds };
+  const byPace = budget ? pacedCeiling(budget, cap, held, pacing) : byCap;
+  return floor + Math.min(byCap, byPace);
 }
 
 function yieldCeiling(floor: number, wanted: number, inFlight: InFlight, previous: PoolDecisionState | undefined): number | undefined {
@@ -140,12 +166,15 @@ function explain(
   const floorFrom = schedule ? `schedule ${schedule}` : 'min';
   const parts = [
     `${d.reason}: ${d.desired} placeholders (floor ${d.floor} from ${floorFrom}, max ${d.max})`,
-    `demand ${d.demand.slots} by ${d.demand.basis} (${demand.ratePerMinShort.toFixed(2)}/${demand.ratePerMinLong.toFixed(2)} jobs/min, peak burst ${demand.peakBurst})`,
+    `demand ${d.demand.slots} by ${d.demand.basis} (${demand.ratePerMinShort.toFixed(2)}/${demand.ratePerMinLong.toFixed(2)} jobs/min, ` +
+      `recurring burst ${demand.recurringBurst}, recent burst ${demand.recentBurst})`,
     `runners pending ${inFlight.pendingRunners}, running ${inFlight.runningRunners}`,
   ];
   if (d.reason === 'scale_down_delay')
     parts.push(`holding until ${new Date(d.state.lastAboveAt + pool.scaleDownDelaySeconds * 1000).toISOString()}`);
-  if (pool.idleCpuHoursPerDayCap !== undefined)
-    parts.push(`idle ${(spentLastDay(ledger, now) / 3600).toFixed(1)} of ${pool.idleCpuHoursPerDayCap} CPU-h in 24 h`);
+  if (pool.idleCpuHoursPerDayCap !== undefined) {
+    const saved = d.state.budget ? `, ${(d.state.budget.saved / 3600).toFixed(1)} CPU-h saved` : '';
+    parts.push(`idle ${(spentLastDay(ledger, now) / 3600).toFixed(1)} of ${pool.idleCpuHoursPerDayCap} CPU-h in 24 h${saved}`);
+  }
   return parts.join('; ');
 }

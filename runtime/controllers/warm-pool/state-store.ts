@@ -26,6 +26,7 @@ const DecisionState = z.object({
   at: z.number(),
   floor: z.number().int().min(0),
   ledger: z.array(z.tuple([z.number(), z.number()])).max(48),
+  budget: z.object({ saved: z.number(), at: z.number() }).optional(),
 });
 
 const Stored = z.object({ demand: DemandState, decision: DecisionState.optional() });
