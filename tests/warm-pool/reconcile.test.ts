@@ -158,7 +158,10 @@ describe('warm-pool reconciler against the simulated cluster', () => {
 
   it('writes nothing when nothing changed, and deletes the Deployment of a removed pool', async () => {
     await writeFile(file, docText([{ name: 'default', min: 1 }, { name: 'extra', min: 1 }]));
-    await until('both pools\' Deployments', () => deployment() && sim.store.get('deployments', NS, 'placeholder-extra'), { clock, stepMs: 500, maxSimMs: 30_000 });
+    // Seen at once rather than on the watcher's next timed poll: its file reads and the passes'
+    // HTTP calls take real time, which a virtual clock stepped in a tight loop can outrun.
+    await watcher.poll();
+    await until('both pools\' Deployments', () => deployment() && sim.store.get('deployments', NS, 'placeholder-extra'), { clock, stepMs: 500, maxSimMs: 300_000 });
     await loop.stop();
     const quiet = await controller.reconcile();
     assert.deepEqual(quiet.actions, [], 'a pass over a matching cluster writes nothing');
