@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../runtime/util/cli.ts';
 import { REPO_ROOT } from '../sim/local.ts';
 import { describeMachine } from './lib/machine.ts';
 import { renderBenchmarksDoc } from './lib/markdown.ts';
@@ -54,24 +54,12 @@ function discover(): Entry[] {
 const rank = (name: string) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, strict: { type: 'boolean', default: false },
-        list: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine(argv, {
+    only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, strict: { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false }, 'render-only': { type: 'boolean', default: false },
+  }, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const args = parsed.values;
   const all = discover();
   if (args.list) {
     for (const e of all) process.stdout.write(`${e.name.padEnd(16)} ${relative(REPO_ROOT, e.file)}\n`);

@@ -4,11 +4,25 @@
 import { loadEnv } from './config/env.ts';
 import { createLogger } from './log.ts';
 import { startOrchestrator } from './orchestrator.ts';
+import { parseCommandLine } from './util/cli.ts';
 import { ConfigError } from './util/errors.ts';
+
+const USAGE = `Usage: npm run orchestrator   (node --import tsx runtime/main.ts)
+
+Runs the runs-fleet orchestrator, configured only from the environment:
+RUNS_FLEET_WEBHOOK_SECRET, RUNS_FLEET_VALKEY_URL, RUNS_FLEET_GITHUB_APP_ID,
+RUNS_FLEET_GITHUB_PRIVATE_KEY(_FILE), RUNS_FLEET_CONFIG_FILE are required; KUBECONFIG
+(or in-cluster), RUNS_FLEET_PORT (8080) and the others are described in docs/configuration.md.
+For a local try-out with everything embedded, use \`npm start\` instead.
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad arguments or configuration.
+`;
 
 const log = createLogger({ name: 'orchestrator' });
 
 async function main(): Promise<void> {
+  const parsed = parseCommandLine(process.argv.slice(2), {}, USAGE);
+  if ('exit' in parsed) process.exit(parsed.exit);
   let env;
   try {
     env = loadEnv();

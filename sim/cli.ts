@@ -1,8 +1,9 @@
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { parseConfigDocument } from '../runtime/config/document.ts';
+import { parseCommandLine } from '../runtime/util/cli.ts';
 import { ConfigError } from '../runtime/util/errors.ts';
 import { createLogger } from '../runtime/log.ts';
 import { startSimCluster, type SimTimings } from './k8s/cluster.ts';
@@ -35,26 +36,11 @@ const DEFAULT_POOLS: NodePool[] = [
 ];
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        kubeconfig: { type: 'string' },
-        config: { type: 'string' },
-        port: { type: 'string' },
-        fast: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine(process.argv.slice(2), {
+    kubeconfig: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, fast: { type: 'boolean', default: false },
+  }, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const args = parsed.values;
   if (!args.kubeconfig) {
     process.stderr.write(`--kubeconfig FILE is required: where to write the sim's kubeconfig\n\n${USAGE}`);
     return 2;

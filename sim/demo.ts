@@ -5,7 +5,7 @@
 // 3 valkey-server / redis-server not installed, 4 jobs still unfinished at the time limit.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../runtime/util/cli.ts';
 import { EXIT, reportFailure } from './local.ts';
 import { runDemo } from './demo/run.ts';
 import { renderSummary } from './demo/summary.ts';
@@ -35,24 +35,12 @@ Exit codes: 0 ran to its summary, 1 runtime failure, 2 bad arguments or config,
 const EXIT_UNFINISHED = 4;
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        seed: { type: 'string' }, 'time-scale': { type: 'string' }, stack: { type: 'string' }, timeout: { type: 'string' },
-        'valkey-url': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, {
+    seed: { type: 'string' }, 'time-scale': { type: 'string' }, stack: { type: 'string' }, timeout: { type: 'string' },
+    'valkey-url': { type: 'string' },
+  }, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const args = parsed.values;
   const problems: string[] = [];
   const seed = args.seed === undefined ? 1 : Number(args.seed);
   if (!Number.isInteger(seed) || seed < 0) problems.push(`--seed ${args.seed}: must be a non-negative integer`);

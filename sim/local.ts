@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../runtime/util/cli.ts';
 import { pino } from 'pino';
 import { createLogger, silentLogger, type Logger } from '../runtime/log.ts';
 import type { OrchestratorOptions } from '../runtime/orchestrator.ts';
@@ -196,25 +196,13 @@ Exit codes: 0 stopped (Ctrl-C / SIGTERM), 1 runtime failure, 2 bad arguments or 
 export const EXIT = { ok: 0, failure: 1, usage: 2, prerequisite: 3 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: 'string' }, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
-        'control-port': { type: 'string' }, replicas: { type: 'string' }, 'valkey-url': { type: 'string' }, 'log-level': { type: 'string' },
-        'print-config': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandLine(argv, {
+    stack: { type: 'string' }, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
+    'control-port': { type: 'string' }, replicas: { type: 'string' }, 'valkey-url': { type: 'string' }, 'log-level': { type: 'string' },
+    'print-config': { type: 'boolean', default: false },
+  }, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const args = parsed.values;
   if (args['print-config']) {
     const { doc } = loadStackDocument(args.stack ? resolve(args.stack) : DEFAULT_STACK_FILE);
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
