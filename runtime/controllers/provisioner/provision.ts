@@ -7,12 +7,11 @@ import { resolveRunner } from '../../labels/resolve.ts';
 import type { ResolvedRunner, RunnerRequest } from '../../labels/types.ts';
 import type { Logger } from '../../log.ts';
 import { buildJitSecret, buildRunnerJob, runnerObjectName } from '../../k8s/build-runner-job.ts';
-import { ANNOTATION } from '../../k8s/labels.ts';
 import { isAlreadyExists, isNotFound, isTransient, type KubeClients } from '../../k8s/client.ts';
 import type { JobRecords } from '../../queue/job-records.ts';
 import type { QueueEntry } from '../../queue/types.ts';
 import type { Clock } from '../../util/clock.ts';
-import { PermanentError, RetryableError } from '../../util/errors.ts';
+import { RetryableError } from '../../util/errors.ts';
 import { retry } from '../../util/retry.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
 
@@ -37,12 +36,16 @@ const K8S_RETRY = { attempts: 6, baseMs: 100, maxMs: 5_000, retryable: isTransie
 const GITHUB_RETRY = { attempts: 6, baseMs: 250, maxMs: 15_000 } as const;
 
 /**
- * One queued job → its runner: resolve the class, then create the Job while the JIT
- * config is fetched from GitHub (the pod is scheduled — and a node provisioned — during
- * that round trip, or during a rate-limit wait), create the Secret with the JIT config,
- * and make the Job own it so they are garbage-collected together. Idempotent: on a
- * redelivery an existing Job with its Secret means done. Throws PermanentError (e.g.
- * LabelError) for a job that can never succeed, other errors when retries ran out.
+ * One queued job → its runner: resolve the class, get a JIT config, create the Secret and
+ * the Job (in parallel: the Job's pod needs the Secret only once its runner container
+ * starts), then make the Job own the Secret so they are garbage-collected together.
+ * Idempotent: on a redelivery an existing Job with its Secret means done. Throws
+ * PermanentError (e.g. LabelError) for a job that can never succeed, other errors when
+ * retries ran out.
+ *
+ * The Job is not created before the JIT config on purpose: measured, it made the whole
+ * step slower (docs/benchmarks.md), and a pod that outruns its Secret by more than the
+ * sidecar's start-up waits out the kubelet's 10 s back-off.
  */
 export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise<ProvisionOutcome> {
   const { job } = entry;
@@ -66,30 +69,17 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
     }
   }
 
-  const firstName = runnerName(runner.className, job.jobId, job.runAttempt);
-  const { job: jobBody } = buildRunnerJob({ job, runner, doc, namespace: deps.namespace, runnerName: firstName });
-  const created = createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: jobBody }), () => readJob(name, deps), deps)
-    .then((k8sJob) => ({ k8sJob: k8sJob!, at: deps.clock.now() }));
-  created.catch(() => {});
-
-  let jit: Awaited<ReturnType<typeof issueJit>>;
-  try {
-    jit = await issueJit(entry, runner, doc, deps, firstName);
-  } catch (err) {
-    // No runner will ever come for a job GitHub refuses: don't leave a pod waiting for its Secret.
-    if (err instanceof PermanentError) await removeJob(name, created, deps);
-    else await created.catch(() => {});
-    throw err;
-  }
-  const secret = buildJitSecret({ job, runner, namespace: deps.namespace, runnerName: jit.runnerName, encodedJitConfig: jit.encodedJitConfig });
-  const [{ k8sJob, at }] = await Promise.all([
-    created,
+  const jit = await issueJit(entry, runner, doc, deps);
+  const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName };
+  const { job: jobBody } = buildRunnerJob(input);
+  const secret = buildJitSecret({ ...input, encodedJitConfig: jit.encodedJitConfig });
+  const [created] = await Promise.all([
+    createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: jobBody }), () => readJob(name, deps), deps),
     createOrGet(() => deps.kube.core.createNamespacedSecret({ namespace: deps.namespace, body: secret }), async () => undefined, deps),
   ]);
-  deps.metrics.latency.observe({ class: runner.className }, (at - job.receivedAt) / 1000);
-  // A GitHub name conflict (or a redelivery) can leave the Job naming another runner.
-  if (k8sJob.metadata?.annotations?.[ANNOTATION.runnerName] !== jit.runnerName) await renameRunner(name, jit.runnerName, deps);
-  await adoptSecret(name, k8sJob, deps);
+  const now = deps.clock.now();
+  deps.metrics.latency.observe({ class: runner.className }, (now - job.receivedAt) / 1000);
+  await adoptSecret(name, created!, deps);
   await dequeued;
   await deps.records.update(
     job.jobId, job.runAttempt,
@@ -97,22 +87,21 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
       status: 'job_created', runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
       scope: jit.scope, installationId: String(job.installationId),
     },
-    { jobCreatedAt: at },
+    { jobCreatedAt: now },
   );
   deps.metrics.provisioned.inc({ class: runner.className, outcome: 'created' });
   log.info({ runnerName: jit.runnerName, cpu: runner.cpu, memoryGiB: runner.memoryGiB, warnings: runner.warnings }, 'runner Job created');
   return 'created';
 }
 
-async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps, firstName: string) {
+async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps) {
   const { job } = entry;
   // Org-scoped runners need an organisation; a user-owned repository gets a repo-scoped runner.
   const scope: 'org' | 'repo' = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
   const jit = await retry(
-    async (attempt) => {
-      // The first try uses the name already on the Job; a retry picks a fresh one, since a
-      // lost response may have left the first name registered.
-      const name = attempt === 1 ? firstName : runnerName(runner.className, job.jobId, job.runAttempt);
+    async () => {
+      // A fresh name each try: a lost response may have left the previous one registered.
+      const name = runnerName(runner.className, job.jobId, job.runAttempt);
       try {
         return await deps.github.generateJitConfig(
           { scope, owner: job.owner, repo: job.repo, installationId: job.installationId, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
@@ -159,28 +148,6 @@ async function readJob(name: string, deps: ProvisionDeps): Promise<V1Job | undef
         throw err;
       }
     },
-    { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
-  );
-}
-
-async function removeJob(name: string, created: Promise<unknown>, deps: ProvisionDeps): Promise<void> {
-  await created.catch(() => {});
-  await retry(
-    async () => {
-      try {
-        await deps.kube.batch.deleteNamespacedJob({ name, namespace: deps.namespace, propagationPolicy: 'Background' });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    },
-    { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
-  );
-}
-
-async function renameRunner(name: string, runnerName: string, deps: ProvisionDeps): Promise<void> {
-  const path = `/metadata/annotations/${ANNOTATION.runnerName.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-  await retry(
-    () => deps.kube.batch.patchNamespacedJob({ name, namespace: deps.namespace, body: [{ op: 'add', path, value: runnerName }] }),
     { ...K8S_RETRY, clock: deps.clock, signal: deps.signal },
   );
 }
