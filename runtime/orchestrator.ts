@@ -25,7 +25,7 @@ import { validateAliases } from './labels/validate.ts';
 import { ConfigError } from './util/errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRegistry } from './metrics/registry.ts';
-import { connectValkey, valkeyReady, waitReady, type Valkey } from './queue/connection.ts';
+import { connectValkey, valkeyReady, waitReady } from './queue/connection.ts';
 import { JobQueue } from './queue/job-queue.ts';
 import { JobRecords } from './queue/job-records.ts';
 import { systemClock, type Clock } from './util/clock.ts';
@@ -180,4 +180,3 @@ async function closeServer(server: Server): Promise<void> {
   clearTimeout(timer);
 }
 
-export type { Valkey };

@@ -66,15 +66,6 @@ export class JobQueue {
     return id ? { status: 'enqueued', id } : { status: 'duplicate' };
   }
 
-  /**
-   * Appends a job again after infrastructure loss, bypassing deduplication on purpose;
-   * the caller bounds how often (job.requeue.count).
-   */
-  async requeue(job: QueuedJob): Promise<string> {
-    const id = await this.client.xadd(this.keys.jobs, '*', 'job', JSON.stringify(job));
-    return id!;
-  }
-
   /** New entries for this consumer, waiting up to `blockMs` for the first one. */
   async read(count: number, blockMs: number): Promise<QueueEntry[]> {
     const reply = (await this.blocking.xreadgroup(
