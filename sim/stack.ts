@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigDocument } from '../runtime/config/document.ts';
-import { loadEnv, type RuntimeEnv } from '../runtime/config/env.ts';
+import { loadEnv } from '../runtime/config/env.ts';
 import { silentLogger, type Logger } from '../runtime/log.ts';
 import { startOrchestrator, type Orchestrator, type OrchestratorOptions } from '../runtime/orchestrator.ts';
 import { startGitHubDouble, type GitHubDouble, type GitHubDoubleOptions } from './github/double.ts';
@@ -38,8 +38,6 @@ export interface LocalStack {
   readonly configFile: string;
   readonly valkeyUrl: string;
   readonly queuePrefix: string;
-  /** The environment replica `i` was started with (secrets included: never log it). */
-  env(i?: number): RuntimeEnv;
   /** Starts one more replica against the same queue (options override the stack's); returns it. */
   addReplica(overrides?: OrchestratorOptions): Promise<Orchestrator>;
   stop(): Promise<void>;
@@ -79,7 +77,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const keyFile = join(dir, 'app.pem');
     writeFileSync(keyFile, github.privateKeyPem, { mode: 0o600 });
     const queuePrefix = options.queuePrefix ?? `local-${randomUUID().slice(0, 8)}`;
-    const envs: RuntimeEnv[] = [];
     const orchestrators: Orchestrator[] = [];
     const addReplica = async (overrides: OrchestratorOptions = {}) => {
       const i = orchestrators.length;
@@ -93,7 +90,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const o = await startOrchestrator(env, {
         kubeConfig: sim.makeKubeConfig(), queuePrefix, host: '127.0.0.1', log: options.log ?? silentLogger(), ...options.orchestrator, ...overrides,
       });
-      envs.push(env);
       orchestrators.push(o);
       cleanups.push(() => o.stop());
       // GitHub delivers to the first replica, as a load balancer would pick one.
@@ -106,7 +102,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       get webhookUrl() {
         return orchestrators[0] ? `${orchestrators[0].url}/webhook` : '';
       },
-      env: (i = 0) => envs[i]!,
       addReplica,
       stop: stopAll,
     };

@@ -123,8 +123,10 @@ export const isConflict = (err: unknown) => k8sStatus(err).code === 409 && k8sSt
 /** Worth retrying: network errors and timeouts, 429, 5xx, and optimistic-concurrency conflicts. */
 export function isTransient(err: unknown): boolean {
   const { code } = k8sStatus(err);
-  if (code === undefined) return !(err instanceof k8s.ApiException) && !(err instanceof Error && err.name === 'AbortError' && !isTimeout(err));
-  return code === 429 || code >= 500 || isConflict(err);
+  if (code !== undefined) return code === 429 || code >= 500 || isConflict(err);
+  // Network failures are worth retrying; an abort is a shutdown, unless it is our own per-call deadline.
+  const aborted = err instanceof Error && err.name === 'AbortError';
+  return !aborted || isTimeout(err as Error);
 }
 
 function isTimeout(err: Error): boolean {
