@@ -118,6 +118,12 @@ export const RunnerSettings = z.object({
   image: image.default('ghcr.io/actions/actions-runner:2.328.0'),
   dindImage: image.default('docker:28.3.3-dind'),
   pauseImage: image.default('registry.k8s.io/pause:3.10'),
+  /**
+   * Placeholders pull `image` and `dindImage` first (init containers that run `true`), so a
+   * runner taking a placeholder's place on a new node starts without pulling. Turn off for
+   * images that have no `true` on their PATH.
+   */
+  prePullImages: z.boolean().default(true),
   serviceAccountName: dnsLabel.default('runs-fleet-runner'),
   priorityClassName: z.string().min(1).default('runs-fleet-runner'),
   placeholderPriorityClassName: z.string().min(1).default('runs-fleet-placeholder'),

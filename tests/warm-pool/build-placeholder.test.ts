@@ -82,17 +82,40 @@ describe('buildPlaceholderDeployment', () => {
     const spec = d.spec!.template.spec!;
     assert.equal(spec.automountServiceAccountToken, false);
     assert.equal(spec.securityContext?.runAsNonRoot, true);
-    const sc = spec.containers[0]!.securityContext!;
-    assert.equal(sc.allowPrivilegeEscalation, false);
-    assert.equal(sc.readOnlyRootFilesystem, true);
-    assert.deepEqual(sc.capabilities?.drop, ['ALL']);
-    assert.equal(sc.privileged, undefined);
+    for (const c of [...spec.containers, ...spec.initContainers!]) {
+      const sc = c.securityContext!;
+      assert.equal(sc.allowPrivilegeEscalation, false, c.name);
+      assert.equal(sc.readOnlyRootFilesystem, true, c.name);
+      assert.deepEqual(sc.capabilities?.drop, ['ALL'], c.name);
+      assert.equal(sc.privileged, undefined, c.name);
+      assert.equal(c.env, undefined, c.name);
+      assert.equal(c.volumeMounts, undefined, c.name);
+    }
     assert.equal(spec.volumes, undefined);
-    assert.equal(spec.initContainers, undefined);
-    assert.equal(spec.containers[0]!.env, undefined);
     const json = JSON.stringify(d);
     assert.ok(!/secret/i.test(json), 'nothing refers to a Secret');
     assert.ok(!json.includes(ANNOTATION.doNotDisrupt), 'karpenter may consolidate placeholder nodes');
+  });
+
+  it('pulls the runner and Docker images in init containers that only run `true`, without adding to its request', () => {
+    const spec = build().spec!.template.spec!;
+    const inits = spec.initContainers!;
+    assert.deepEqual(inits.map((c) => [c.name, c.image, c.command]), [
+      ['prepull-runner', doc.runner.image, ['true']],
+      ['prepull-dind', doc.runner.dindImage, ['true']],
+    ]);
+    for (const c of inits) {
+      assert.equal(c.restartPolicy, undefined, `${c.name} runs to completion: not a sidecar`);
+      assert.deepEqual(c.resources!.limits, c.resources!.requests);
+      // The scheduler counts max(any init container, Σ containers): the placeholder still asks for a runner's size.
+      assert.ok(milli(String(c.resources!.requests!.cpu)) < milli(String(spec.containers[0]!.resources!.requests!.cpu)));
+      assert.ok(mebi(String(c.resources!.requests!.memory)) < mebi(String(spec.containers[0]!.resources!.requests!.memory)));
+    }
+    const mirrored = build(1, { ...doc.runner, image: 'mirror.example/runner:2.328.0', dindImage: 'mirror.example/dind:28' }).spec!.template.spec!;
+    assert.deepEqual(mirrored.initContainers!.map((c) => c.image), ['mirror.example/runner:2.328.0', 'mirror.example/dind:28']);
+    const off = build(1, { ...doc.runner, prePullImages: false }).spec!.template.spec!;
+    assert.equal(off.initContainers, undefined);
+    assert.equal(off.containers.length, 1);
   });
 
   it('carries a template hash that ignores replicas and follows everything else', () => {
@@ -100,6 +123,8 @@ describe('buildPlaceholderDeployment', () => {
     assert.match(hash(build())!, /^[0-9a-f]{16}$/);
     assert.equal(hash(build(3)), hash(build(7)));
     assert.notEqual(hash(build()), hash(build(3, { ...doc.runner, pauseImage: 'registry.k8s.io/pause:3.9' })));
+    assert.notEqual(hash(build()), hash(build(3, { ...doc.runner, image: 'ghcr.io/actions/actions-runner:2.329.0' })), 'a new runner image is pre-pulled by new placeholders');
+    assert.notEqual(hash(build()), hash(build(3, { ...doc.runner, prePullImages: false })));
     assert.notEqual(hash(build()), hash(build(3, doc.runner, pool, { ...c4, cpu: 8 })));
     assert.notEqual(hash(build()), hash(build(3, doc.runner, pool, { ...c4, name: 'other' })));
   });

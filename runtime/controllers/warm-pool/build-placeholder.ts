@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
 import type { Pool, RunnerClass, RunnerSettings } from '../../config/document.ts';
 import { COMPONENT, LABEL, MANAGED_BY } from '../../k8s/labels.ts';
 import { classPlacement, podRequests } from '../../k8s/pod-template.ts';
@@ -15,6 +15,15 @@ import { classPlacement, podRequests } from '../../k8s/pod-template.ts';
 /** The pause image's own non-root user. */
 const PAUSE_UID = 65535;
 export const PLACEHOLDER_CONTAINER = 'pause';
+/**
+ * What a pre-pull init container asks for: it only runs `true`. The pod's effective request
+ * is the larger of any init container and the sum of the others, so this changes nothing.
+ */
+const PREPULL_RESOURCES = { cpu: '10m', memory: '16Mi' };
+
+function restricted() {
+  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+}
 
 export function placeholderName(pool: string): string {
   return `placeholder-${pool}`;
@@ -75,6 +84,7 @@ function placeholderSpec(runner: RunnerSettings, pool: Pool, cls: RunnerClass, l
         nodeSelector,
         tolerations,
         securityContext: { runAsNonRoot: true, runAsUser: PAUSE_UID, runAsGroup: PAUSE_UID, seccompProfile: { type: 'RuntimeDefault' } },
+        ...(runner.prePullImages ? { initContainers: prePullContainers(runner) } : {}),
         containers: [
           {
             name: PLACEHOLDER_CONTAINER,
@@ -82,12 +92,29 @@ function placeholderSpec(runner: RunnerSettings, pool: Pool, cls: RunnerClass, l
             // Requests = what a runner pod of the class requests, so a runner fits exactly where it evicts one;
             // limits = requests, so a placeholder can never take more.
             resources: { requests: { ...requests }, limits: { ...requests } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            securityContext: restricted(),
           },
         ],
       },
     },
   };
+}
+
+/**
+ * A node that Karpenter brings up for a placeholder has no runner images, and pulling them
+ * is most of a warm start (the runner and Docker images are hundreds of MB). Running each
+ * image once makes the kubelet pull it while the placeholder waits, not while a job does.
+ */
+function prePullContainers(runner: RunnerSettings): V1Container[] {
+  return [
+    { name: 'prepull-runner', image: runner.image },
+    { name: 'prepull-dind', image: runner.dindImage },
+  ].map((c) => ({
+    ...c,
+    command: ['true'],
+    resources: { requests: { ...PREPULL_RESOURCES }, limits: { ...PREPULL_RESOURCES } },
+    securityContext: restricted(),
+  }));
 }
 
 /** Hash of everything but `replicas`: when it differs from the live annotation, the template has drifted. */
