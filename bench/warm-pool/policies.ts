@@ -82,6 +82,29 @@ function document(pools: PoolInput[]): ConfigDocument {
   return parseConfigDocument({ classes: [CLASS_DEF], pools }, 'bench');
 }
 
+/**
+ * The controller at other settings, replayed on the working day only: what a p95 below a
+ * cold start costs. Two ladders: the benchmark's pool with a larger idle cap, and a floor
+ * of 2 all day (the fixed pool's own spend) plus a cap for following demand above it.
+ */
+export interface CurveSetting {
+  title: string;
+  pool: Partial<PoolInput>;
+}
+
+export const COST_CURVE: readonly CurveSetting[] = [
+  { title: 'idle cap 200 CPU-h', pool: { idleCpuHoursPerDayCap: 200 } },
+  { title: 'idle cap 300 CPU-h', pool: { idleCpuHoursPerDayCap: 300 } },
+  { title: 'min 2 all day, idle cap 25 CPU-h', pool: { min: 2, idleCpuHoursPerDayCap: 25 } },
+  { title: 'min 2 all day, idle cap 50 CPU-h', pool: { min: 2, idleCpuHoursPerDayCap: 50 } },
+  { title: 'min 2 all day, idle cap 100 CPU-h', pool: { min: 2, idleCpuHoursPerDayCap: 100 } },
+];
+
+/** A cost-curve setting as a policy: the controller's pool with the setting's fields. */
+export function curvePolicy(setting: CurveSetting): Policy {
+  return { name: 'controller', title: `controller, ${setting.title}`, config: setting.title, doc: document([{ ...CONTROLLER_POOL, ...setting.pool }]), controller: true };
+}
+
 export const POLICIES: readonly Policy[] = [
   { name: 'no-pool', title: 'no pool', config: 'no placeholders; Karpenter only (empty nodes stay 2 min)', doc: document([]), controller: false },
   {

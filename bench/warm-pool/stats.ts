@@ -7,11 +7,14 @@ export interface PolicyStats {
   jobs: number;
   /** Webhook → runner running, seconds (nearest-rank percentiles over the jobs that started). */
   p50StartS: number;
+  p90StartS: number;
   p95StartS: number;
   p99StartS: number;
   meanStartS: number;
   /** Share of jobs whose node was already up when their runner pod was created. */
   warmHitRate: number;
+  /** Jobs whose node was not up yet when their runner pod was created. */
+  coldStarts: number;
   /** Share of jobs that took a placeholder's place. */
   placeholderHitRate: number;
   neverStarted: number;
@@ -41,10 +44,12 @@ export function policyStats(r: ReplayResult): PolicyStats {
     policy: r.policy,
     jobs,
     p50StartS: round(percentile(started, 0.5), 1),
+    p90StartS: round(percentile(started, 0.9), 1),
     p95StartS: round(percentile(started, 0.95), 1),
     p99StartS: round(percentile(started, 0.99), 1),
     meanStartS: round(started.reduce((s, v) => s + v, 0) / Math.max(1, started.length), 1),
     warmHitRate: round(r.starts.filter((s) => s.warm).length / Math.max(1, jobs), 3),
+    coldStarts: r.starts.filter((s) => !s.warm).length,
     placeholderHitRate: round(r.starts.filter((s) => s.preempted).length / Math.max(1, jobs), 3),
     neverStarted: jobs - started.length,
     idlePlaceholderCpuHours: round(r.placeholderCpuHours, 1),
