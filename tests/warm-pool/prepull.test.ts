@@ -12,9 +12,9 @@ import { buildRunnerObjects } from '../../runtime/k8s/build-runner-job.ts';
 import { LABEL, RUNNER_CONTAINER } from '../../runtime/k8s/labels.ts';
 import { parseRunsOn } from '../../runtime/labels/parse.ts';
 import { resolveRunner } from '../../runtime/labels/resolve.ts';
-import type { QueuedJob } from '../../runtime/queue/types.ts';
 import { nodePoolsFromConfig, seedPriorityClasses, startSimCluster } from '../../sim/k8s/index.ts';
 import { until } from '../sim/helpers.ts';
+import { queuedJob } from '../support/jobs.ts';
 
 const NS = 'runners';
 const PULL_MS = 20_000;
@@ -52,10 +52,7 @@ async function warmStart(runner: RunnerSettings): Promise<WarmStart> {
 
     const request = parseRunsOn(['runs-fleet=1/runner=4cpu-linux-arm64'], doc.aliases)!;
     const at = sim.clock.now();
-    const job: QueuedJob = {
-      jobId: 7, runId: 1, runAttempt: 1, repository: 'o/r', owner: 'o', repo: 'r', org: 'o', installationId: 1, labels: [], request,
-      deliveryId: 'd-7', workflowName: 'ci', jobName: 'build', receivedAt: at, enqueuedAt: at,
-    };
+    const job = queuedJob({ jobId: 7, request, receivedAt: at, enqueuedAt: at });
     const objects = buildRunnerObjects({ job, runner: resolveRunner(request, doc), doc, namespace: NS, runnerName: 'rf-7', encodedJitConfig: 'not-a-jit-config' });
     await core.createNamespacedSecret({ namespace: NS, body: objects.secret });
     await batch.createNamespacedJob({ namespace: NS, body: objects.job });

@@ -21,6 +21,7 @@ import type { VirtualClock } from '../../sim/k8s/clock.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
 import { nodePoolsFromConfig, seedPriorityClasses } from '../../sim/k8s/from-config.ts';
 import { until } from '../sim/helpers.ts';
+import { queuedJob } from '../support/jobs.ts';
 
 const NS = 'runners';
 const CLASS = '4cpu-linux-arm64';
@@ -39,10 +40,7 @@ function runnerJob(doc: ConfigDocument, jobId: number, pool: string) {
   const cls = doc.classes[0]!;
   return buildRunnerObjects({
     doc, namespace: NS, runnerName: `rf-${jobId}`, encodedJitConfig: 'not-a-real-jit-config',
-    job: {
-      jobId, runId: 1, runAttempt: 1, repository: 'o/r', owner: 'o', repo: 'r', org: 'o', installationId: 1, labels: ['runs-fleet'],
-      request: {}, deliveryId: 'd', workflowName: 'ci', jobName: 'build', receivedAt: 0, enqueuedAt: 0,
-    },
+    job: queuedJob({ jobId, runId: 1 }),
     runner: {
       className: cls.name, class: cls, pool, cpu: cls.cpu, memoryGiB: cls.memoryGiB, diskGiB: cls.diskGiB,
       capacityTypes: cls.capacityTypes, nodeRequirements: [], jitLabels: ['runs-fleet'], warnings: [],
