@@ -24,6 +24,8 @@ export interface TraceOutcome {
   seed: number;
   jobs: number;
   matrixBursts: number;
+  /** The trace's matrix bursts alone (the scheduled cron matrix left out): count, jobs and size range. */
+  matrix: { bursts: number; jobs: number; size: readonly [number, number] };
   policies: PolicyStats[];
   /** controller ÷ fixed pool (and the uncapped controller ÷ fixed pool). */
   ratios: { p50: number; p95: number; idleCpuHours: number; nodeCpuHours: number; uncappedP95: number; uncappedIdleCpuHours: number };
@@ -44,6 +46,8 @@ export interface WarmPoolOutcome {
 }
 
 const TARGET_TRACE = 'working-day';
+/** A node launch alone (Karpenter → Ready): a start at least this long waited for a node of its own. */
+const LAUNCH_S = TIMINGS.provisioningMs! / 1000;
 const GOAL = 'working day: controller p95 start < fixed pool p95, at ≤ its idle placeholder CPU-h';
 
 /** Replays every trace (only the working day with `quick`) under every policy. */
@@ -78,12 +82,18 @@ export async function runWarmPool(ctx: Pick<BenchContext, 'progress' | 'quick' |
   return { traces, curve, target: { goal: GOAL, met: controller.p95StartS < fixed.p95StartS && controller.idlePlaceholderCpuHours <= fixed.idlePlaceholderCpuHours } };
 }
 
+function matrixOf(trace: Trace): TraceOutcome['matrix'] {
+  const jobs = trace.jobs.filter((j) => j.source === 'matrix');
+  return { bursts: new Set(jobs.map((j) => j.runId)).size, jobs: jobs.length, size: trace.shape.matrixSize };
+}
+
 function outcome(trace: Trace, policies: PolicyStats[]): TraceOutcome {
   const t = { policies } as TraceOutcome;
   const [fixed, controller, uncapped] = [find(t, 'fixed'), find(t, 'controller'), find(t, 'controller-uncapped')];
   return {
     trace: trace.name, title: trace.title, summary: trace.summary, seed: trace.seed, jobs: trace.jobs.length,
     matrixBursts: new Set(trace.jobs.filter((j) => j.source !== 'push').map((j) => j.runId)).size,
+    matrix: matrixOf(trace),
     policies,
     ratios: {
       p50: controller.p50StartS / fixed.p50StartS,
@@ -196,11 +206,10 @@ function findings(o: WarmPoolOutcome): string[] {
   const coldShare = (p: PolicyStats) => 1 - p.warmHitRate;
   const [dm, pace] = [DEFAULT_DEMAND_OPTIONS, DEFAULT_BUDGET_PACING];
   const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
-  const launchS = TIMINGS.provisioningMs! / 1000;
   // A p95 at or above one node launch is a runner that waited for a whole launch of its own.
-  const bothCold = fixed.p95StartS >= launchS && ctl.p95StartS >= launchS;
+  const bothCold = fixed.p95StartS >= LAUNCH_S && ctl.p95StartS >= LAUNCH_S;
   const out = [
-    `Working day: a cold start that waits for a node launched for it takes ~1 min (batch window + ${launchS} s launch + image pulls); one that lands on a node already ` +
+    `Working day: a cold start that waits for a node launched for it takes ~1 min (batch window + ${LAUNCH_S} s launch + image pulls); one that lands on a node already ` +
       `launching (for a placeholder, or for an earlier runner) is shorter. So p95 is a full cold start whenever more than 5 % of jobs wait for a launch of their own. ` +
       `The fixed pool had ${cold(fixed)} cold starts (${pct(coldShare(fixed))}), the controller ${cold(ctl)} (${pct(coldShare(ctl))}), ` +
       `${bothCold ? 'and both p95s are a full cold start' : 'and the p95s are'} (${fixed.p95StartS} s vs ${ctl.p95StartS} s). The controller ${o.target.met ? 'met' : 'did **not** meet'} the bar (${GOAL})` +
@@ -215,7 +224,7 @@ function findings(o: WarmPoolOutcome): string[] {
       `(${(CONTROLLER_POOL.idleCpuHoursPerDayCap! / 24 / CLASS_CPU).toFixed(2)} placeholders; cold starts 18–24: controller ${ctl.byPeriod['18–24']!.cold}, fixed pool ${fixed.byPeriod['18–24']!.cold}).`,
     `Without the idle cap the same controller reaches p95 ${unc.p95StartS} s (${x(day.ratios.uncappedP95)} the fixed pool's) with ${pct(unc.warmHitRate)} warm hits, ` +
       `for ${unc.idlePlaceholderCpuHours} idle placeholder CPU-h (${x(day.ratios.uncappedIdleCpuHours)}) and ${unc.nodeCpuHours} node CPU-h (fixed pool ${fixed.nodeCpuHours}, no pool ${find(day, 'no-pool').nodeCpuHours})` +
-      (unc.p95StartS >= launchS
+      (unc.p95StartS >= LAUNCH_S
         ? `: even with no cap its p95 is a full cold start (${unc.coldStarts} cold starts; ${DAY_PERIODS.map((p) => `${unc.byPeriod[p.name]!.cold} ${p.name}`).join(', ')}).`
         : `: at ${x(day.ratios.uncappedIdleCpuHours)} the fixed pool's idle spend the p95 is below a node launch (${unc.coldStarts} cold starts; ${DAY_PERIODS.map((p) => `${unc.byPeriod[p.name]!.cold} ${p.name}`).join(', ')}).`),
     `The controller's idle cap is ${CONTROLLER_POOL.idleCpuHoursPerDayCap} CPU-h a day above its floor: the fixed pool's 192 CPU-h (2 × 4 vCPU × 24 h) minus the 80 its working-hours floor holds, ` +
@@ -240,16 +249,15 @@ function curveFindings(o: WarmPoolOutcome): string[] {
   const day = o.traces.find((t) => t.trace === TARGET_TRACE);
   if (!day || !o.curve.length) return [];
   const fixed = find(day, 'fixed');
-  const launchS = TIMINGS.provisioningMs! / 1000;
   const all = [{ setting: 'the benchmarked controller', stats: find(day, 'controller') }, ...o.curve];
   const affordable = all.filter((p) => p.stats.idlePlaceholderCpuHours <= fixed.idlePlaceholderCpuHours);
-  const fast = all.filter((p) => p.stats.p95StartS < launchS).sort((a, b) => a.stats.idlePlaceholderCpuHours - b.stats.idlePlaceholderCpuHours);
+  const fast = all.filter((p) => p.stats.p95StartS < LAUNCH_S).sort((a, b) => a.stats.idlePlaceholderCpuHours - b.stats.idlePlaceholderCpuHours);
   const best = affordable.length ? Math.min(...affordable.map((p) => p.stats.p95StartS)) : undefined;
   const cheapest = fast[0];
   return [
     `Cost curve (working day, ${all.length} controller settings incl. the benchmarked one): ` +
       (affordable.length
-        ? `${affordable.length} of them ${affordable.length === 1 ? 'stays' : 'stay'} within the fixed pool's ${fixed.idlePlaceholderCpuHours} idle CPU-h, and the best p95 among those is ${best} s — a full cold start (a node launch alone is ${launchS} s). `
+        ? `${affordable.length} of them ${affordable.length === 1 ? 'stays' : 'stay'} within the fixed pool's ${fixed.idlePlaceholderCpuHours} idle CPU-h, and the best p95 among those is ${best} s — a full cold start (a node launch alone is ${LAUNCH_S} s). `
         : `none stays within the fixed pool's ${fixed.idlePlaceholderCpuHours} idle CPU-h. `) +
       (cheapest
         ? `The cheapest whose p95 is below a node launch is "${cheapest.setting}": p95 ${cheapest.stats.p95StartS} s with ${cheapest.stats.coldStarts} cold starts, for ` +
@@ -263,10 +271,8 @@ function curveFindings(o: WarmPoolOutcome): string[] {
 
 /** How many daytime matrix bursts the trace has and what share of its jobs they are. */
 function matrixStory(day: TraceOutcome): string {
-  const trace = generateTrace(TRACE_SPECS.find((s) => s.name === day.trace)!);
-  const matrix = trace.jobs.filter((j) => j.source === 'matrix');
-  const [lo, hi] = trace.shape.matrixSize;
-  return `${new Set(matrix.map((j) => j.runId)).size} bursts of ${lo}–${hi} jobs at random times hold ${pct(matrix.length / trace.jobs.length)} of the day's jobs`;
+  const { bursts, jobs, size } = day.matrix;
+  return `${bursts} bursts of ${size[0]}–${size[1]} jobs at random times hold ${pct(jobs / day.jobs)} of the day's jobs`;
 }
 
 /** Runner start on a warm node: image pulls (fresh node) + dind start and startup probe + runner container start, in seconds. */
