@@ -57,7 +57,7 @@ const bench: Bench = {
       await queue.ensureGroup();
       ingress = createIngressServer({
         secrets: () => [SECRET], classify: (labels) => parseRunsOn(labels, doc.aliases), enqueue: (job) => queue.enqueue(job),
-        onJobEvent: async () => {}, clock: systemClock, log: silentLogger(), metrics: createIngressMetrics(registry), registry,
+        onJobEvent: async () => {}, clock: systemClock, log: silentLogger(), metrics: createIngressMetrics(registry),
         ready: () => valkeyReady(command),
       });
       const ingressUrl = `http://127.0.0.1:${(await listen(ingress, 0, '127.0.0.1')).port}/webhook`;

@@ -19,6 +19,7 @@ import { createGitHubMetrics } from './github/metrics.ts';
 import { GitHubRateLimiter, type SecondaryLimitSettings } from './github/rate-limiter.ts';
 import { createIngressMetrics } from './ingress/metrics.ts';
 import { createIngressServer, listen } from './ingress/server.ts';
+import { createPrivateServer, type PrivateServer } from './http/private-server.ts';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './k8s/client.ts';
 import { parseRunsOn } from './labels/parse.ts';
 import { validateAliases } from './labels/validate.ts';
@@ -59,6 +60,10 @@ export interface OrchestratorOptions {
 export interface Orchestrator {
   readonly address: AddressInfo;
   readonly url: string;
+  /** The private listener: /metrics, /healthz, /readyz and mounted routes (`privateServer.mount`). */
+  readonly privateAddress: AddressInfo;
+  readonly privateUrl: string;
+  readonly privateServer: PrivateServer;
   readonly queue: JobQueue;
   readonly records: JobRecords;
   readonly registry: Registry;
@@ -94,7 +99,9 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   for (const c of [command, blocking]) c.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'valkey connection error'));
   await waitReady(command, 30_000);
   const prefix = options.queuePrefix ?? 'runs-fleet';
-  const queue = new JobQueue(command, { prefix, consumer: env.identity }, blocking);
+  const queue = new JobQueue(command, {
+    prefix, consumer: env.identity, waitReplicas: env.valkeyWaitReplicas, waitTimeoutMs: env.valkeyWaitTimeoutMs,
+  }, blocking);
   await queue.ensureGroup();
   const records = new JobRecords(command, prefix);
 
@@ -146,19 +153,21 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     clock,
     log,
     metrics: createIngressMetrics(registry),
-    registry,
     ready: () => valkeyReady(command),
   });
+  const privateServer = createPrivateServer({ registry, ready: () => valkeyReady(command), log });
   const address = await listen(server, env.port, options.host);
+  const privateAddress = await listen(privateServer.server, env.privatePort, options.host);
   consumer.start();
   const doc = config.current();
-  log.info({ port: address.port, classes: doc.classes.length, pools: doc.pools.length, identity: env.identity }, 'orchestrator started');
+  log.info({ port: address.port, privatePort: privateAddress.port, classes: doc.classes.length, pools: doc.pools.length, identity: env.identity }, 'orchestrator started');
 
   let stopping: Promise<void> | undefined;
   return {
-    address, url: `http://${options.host ?? '127.0.0.1'}:${address.port}`, queue, records, registry, config, kube, github, lifecycle,
+    address, url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    privateAddress, privateUrl: `http://${options.host ?? '127.0.0.1'}:${privateAddress.port}`, privateServer, queue, records, registry, config, kube, github, lifecycle,
     stop: () => (stopping ??= (async () => {
-      await closeServer(server);
+      await Promise.all([closeServer(server), closeServer(privateServer.server)]);
       // Stop reading (in-flight entries finish or go back to the group) while leader work stops and the Lease is released.
       unsubscribeWarmPool();
       await warmPoolLoop.stop();

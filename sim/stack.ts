@@ -81,7 +81,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const addReplica = async (overrides: OrchestratorOptions = {}) => {
       const i = orchestrators.length;
       const env = loadEnv({
-        RUNS_FLEET_PORT: '0', RUNS_FLEET_WEBHOOK_SECRET: webhookSecret, RUNS_FLEET_VALKEY_URL: valkeyUrl,
+        RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_WEBHOOK_SECRET: webhookSecret, RUNS_FLEET_VALKEY_URL: valkeyUrl,
         RUNS_FLEET_GITHUB_APP_ID: String(github.appId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: keyFile,
         RUNS_FLEET_GITHUB_API_URL: github.url, RUNS_FLEET_RUNNER_NAMESPACE: RUNNER_NAMESPACE,
         RUNS_FLEET_SYSTEM_NAMESPACE: SYSTEM_NAMESPACE, RUNS_FLEET_CONFIG_FILE: configFile, RUNS_FLEET_POD_NAME: `orchestrator-${i}`,

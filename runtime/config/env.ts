@@ -9,6 +9,15 @@ import { ConfigError } from '../util/errors.ts';
  */
 export interface RuntimeEnv {
   port: number;
+  /** Metrics, probes and status (runtime/http/private-server.ts); never behind the load balancer. */
+  privatePort: number;
+  /**
+   * Replicas that must hold an accepted job before the webhook is answered 2xx (Valkey
+   * WAIT). 0 when Valkey has no replica (the in-cluster StatefulSet).
+   */
+  valkeyWaitReplicas: number;
+  /** How long WAIT may take before the delivery is answered 503 and redelivered (below the 3 s command timeout). */
+  valkeyWaitTimeoutMs: number;
   webhookSecret: string;
   /** Accepted too, so a secret can be rotated without failing deliveries. */
   previousWebhookSecret: string | undefined;
@@ -57,6 +66,11 @@ export function loadEnv(env: Env = process.env, readFile: ReadFile = (p) => read
   };
 
   const port = int('RUNS_FLEET_PORT', 8080, 0, 65535);
+  const privatePort = int('RUNS_FLEET_PRIVATE_PORT', 9090, 0, 65535);
+  if (privatePort !== 0 && privatePort === port)
+    problems.push(`RUNS_FLEET_PRIVATE_PORT must differ from RUNS_FLEET_PORT (both ${port}): metrics must not share the webhook listener`);
+  const valkeyWaitReplicas = int('RUNS_FLEET_VALKEY_WAIT_REPLICAS', 0, 0, 5);
+  const valkeyWaitTimeoutMs = int('RUNS_FLEET_VALKEY_WAIT_TIMEOUT_MS', 1_000, 10, 2_500);
   const webhookSecret = required('RUNS_FLEET_WEBHOOK_SECRET', 'set it to the webhook secret of your GitHub App');
   const previousWebhookSecret = str('RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS');
   const valkeyUrl = parseValkeyUrl(
@@ -78,7 +92,7 @@ export function loadEnv(env: Env = process.env, readFile: ReadFile = (p) => read
 
   if (problems.length) throw new ConfigError(problems);
   return {
-    port, webhookSecret, previousWebhookSecret, valkeyUrl, githubAppId, githubPrivateKey, githubApiUrl,
+    port, privatePort, valkeyWaitReplicas, valkeyWaitTimeoutMs, webhookSecret, previousWebhookSecret, valkeyUrl, githubAppId, githubPrivateKey, githubApiUrl,
     runnerNamespace, systemNamespace, configFile, kubeconfig: str('KUBECONFIG'),
     identity: str('RUNS_FLEET_POD_NAME') ?? str('HOSTNAME') ?? hostname(), logLevel, concurrency,
   };

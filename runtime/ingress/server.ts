@@ -1,15 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import { handleWebhook, type WebhookDeps } from './webhook-handler.ts';
 
 export interface IngressServerDeps extends WebhookDeps {
-  registry: Registry;
   /** Ready to take webhooks: Valkey reachable and the config document loaded. */
   ready: () => Promise<boolean>;
 }
 
-/** The orchestrator's HTTP surface: POST /webhook, GET /healthz, /readyz, /metrics. */
+/**
+ * The public HTTP surface, the only port the load balancer forwards: POST /webhook and
+ * the probes (GET /healthz, /readyz). Metrics and status live on the private port
+ * (runtime/http/private-server.ts), so this listener answers 404 for /metrics.
+ */
 export function createIngressServer(deps: IngressServerDeps): Server {
   const server = createServer((req, res) => {
     route(req, res, deps).catch((err) => {
@@ -45,10 +47,6 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: IngressSer
   if (path === '/readyz') {
     const ok = await deps.ready().catch(() => false);
     return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
-  }
-  if (path === '/metrics') {
-    res.writeHead(200, { 'content-type': deps.registry.contentType });
-    return void res.end(await deps.registry.metrics());
   }
   return send(res, 404, { error: 'not found' });
 }

@@ -14,6 +14,22 @@ export interface JobQueueOptions {
   dedupeTtlSeconds?: number;
   /** How long the per-job record (stage timestamps, runner name) is kept. */
   recordTtlSeconds?: number;
+  /**
+   * Replicas that must acknowledge an enqueue (Valkey WAIT) before it counts as stored;
+   * 0 (default) when there is no replica. With replicas, a job the primary took but no
+   * replica holds yet would vanish in a failover after GitHub was told 2xx.
+   */
+  waitReplicas?: number;
+  /** WAIT's timeout; must stay below the command connection's 3 s command timeout. */
+  waitTimeoutMs?: number;
+}
+
+/** The primary stored the job but too few replicas confirmed it in time: answer 503 so GitHub redelivers. */
+export class NotReplicatedError extends Error {
+  override name = 'NotReplicatedError';
+  constructor(readonly acknowledged: number, readonly wanted: number, timeoutMs: number) {
+    super(`job stored on the Valkey primary but confirmed by ${acknowledged} of ${wanted} replica(s) within ${timeoutMs} ms`);
+  }
 }
 
 interface Scripts {
@@ -36,6 +52,8 @@ export class JobQueue {
   readonly maxDeliveries: number;
   private readonly dedupeTtl: number;
   private readonly recordTtl: number;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
   private readonly scripts: Scripts;
 
   /** `client` runs ordinary commands; `blocking` (optional) runs XREADGROUP BLOCK. */
@@ -45,6 +63,8 @@ export class JobQueue {
     this.maxDeliveries = options.maxDeliveries ?? 5;
     this.dedupeTtl = options.dedupeTtlSeconds ?? 7 * 86_400;
     this.recordTtl = options.recordTtlSeconds ?? 7 * 86_400;
+    this.waitReplicas = options.waitReplicas ?? 0;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
     this.scripts = defineScripts(client);
   }
 
@@ -57,13 +77,25 @@ export class JobQueue {
     }
   }
 
-  /** Appends a job unless this job id + run attempt was already stored: one atomic step. */
+  /**
+   * Appends a job unless this job id + run attempt was already stored: one atomic step.
+   * With `waitReplicas`, resolves only once that many replicas hold it (a duplicate too:
+   * the first copy may not have reached a replica yet); otherwise throws NotReplicatedError.
+   */
   async enqueue(job: QueuedJob): Promise<EnqueueResult> {
     const id = await this.scripts.enqueueOnce(
       this.keys.dedupe(job.jobId, job.runAttempt), this.keys.jobs, this.keys.record(job.jobId, job.runAttempt),
       this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl, job.receivedAt,
     );
+    await this.awaitReplicas();
     return id ? { status: 'enqueued', id } : { status: 'duplicate' };
+  }
+
+  /** WAIT covers every write made on this connection so far, including the one just made. */
+  private async awaitReplicas(): Promise<void> {
+    if (this.waitReplicas === 0) return;
+    const acknowledged = await this.client.wait(this.waitReplicas, this.waitTimeoutMs);
+    if (acknowledged < this.waitReplicas) throw new NotReplicatedError(acknowledged, this.waitReplicas, this.waitTimeoutMs);
   }
 
   /** New entries for this consumer, waiting up to `blockMs` for the first one. */

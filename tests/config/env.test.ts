@@ -16,9 +16,19 @@ const noFile = () => {
 };
 
 describe('runtime env config', () => {
+  it('keeps metrics off the webhook port and bounds the replica wait', () => {
+    assert.throws(() => loadEnv({ ...base, RUNS_FLEET_PORT: '9000', RUNS_FLEET_PRIVATE_PORT: '9000' }, noFile), /RUNS_FLEET_PRIVATE_PORT must differ from RUNS_FLEET_PORT/);
+    assert.throws(() => loadEnv({ ...base, RUNS_FLEET_VALKEY_WAIT_TIMEOUT_MS: '5000' }, noFile), /RUNS_FLEET_VALKEY_WAIT_TIMEOUT_MS="5000" is not an integer in 10\.\.2500/);
+    const env = loadEnv({ ...base, RUNS_FLEET_PRIVATE_PORT: '9100', RUNS_FLEET_VALKEY_WAIT_REPLICAS: '1' }, noFile);
+    assert.equal(env.privatePort, 9100);
+    assert.equal(env.valkeyWaitReplicas, 1);
+  });
+
   it('reads a complete environment with defaults', () => {
     const env = loadEnv(base, noFile);
     assert.equal(env.port, 8080);
+    assert.equal(env.privatePort, 9090);
+    assert.equal(env.valkeyWaitReplicas, 0);
     assert.equal(env.githubApiUrl, 'https://api.github.com');
     assert.equal(env.runnerNamespace, 'runs-fleet-runners');
     assert.equal(env.identity, 'orchestrator-0');

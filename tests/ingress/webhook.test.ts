@@ -172,12 +172,13 @@ describe('webhook ingress (HTTP + real Valkey)', () => {
     assert.equal(r.status, 503);
   });
 
-  it('serves health, readiness and Prometheus metrics', async () => {
+  it('serves health and readiness, and counts deliveries in its metrics (served on the private port only)', async () => {
     assert.equal((await fetch(`${ingress.url}/healthz`)).status, 200);
     assert.equal((await fetch(`${ingress.url}/readyz`)).status, 200);
     const w = hook();
     await post(`${ingress.url}/webhook`, w.body, w.headers);
-    const text = await (await fetch(`${ingress.url}/metrics`)).text();
+    assert.equal((await fetch(`${ingress.url}/metrics`)).status, 404);
+    const text = await ingress.registry.metrics();
     assert.match(text, /runs_fleet_jobs_enqueued_total 1/);
     assert.match(text, /runs_fleet_webhook_requests_total\{status="202",outcome="enqueued"\} 1/);
     assert.equal((await fetch(`${ingress.url}/webhook`)).status, 405);

@@ -25,7 +25,6 @@ export async function startTestIngress(overrides: Partial<IngressServerDeps> = {
     clock: systemClock,
     log: silentLogger(),
     metrics: createIngressMetrics(registry),
-    registry,
     ready: async () => true,
     ...overrides,
   });

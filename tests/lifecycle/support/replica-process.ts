@@ -19,7 +19,7 @@ export interface ReplicaProcess {
 /** Starts an orchestrator replica of the stack in a child process and waits until it serves. */
 export async function startReplicaProcess(s: LocalStack, identity: string): Promise<ReplicaProcess> {
   const env: RuntimeEnv = {
-    port: 0, webhookSecret: s.webhookSecret, previousWebhookSecret: undefined, valkeyUrl: s.valkeyUrl,
+    port: 0, privatePort: 0, valkeyWaitReplicas: 0, valkeyWaitTimeoutMs: 1_000, webhookSecret: s.webhookSecret, previousWebhookSecret: undefined, valkeyUrl: s.valkeyUrl,
     githubAppId: String(s.github.appId), githubPrivateKey: s.github.privateKeyPem, githubApiUrl: s.github.url,
     runnerNamespace: RUNNER_NAMESPACE, systemNamespace: SYSTEM_NAMESPACE, configFile: s.configFile, kubeconfig: undefined,
     identity, logLevel: 'silent', concurrency: 4,
