@@ -12,6 +12,8 @@ export interface ValkeyProcess {
   readonly binary: string;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s). Keeps the data directory. */
   stop(): Promise<void>;
+  /** Kills the server without letting it save (SIGKILL): a crashed node. */
+  kill(): Promise<void>;
   /** Kills the server without letting it save, then starts it again on the same port and directory. */
   restart(): Promise<void>;
   /** Stops the server and removes its data directory unless it was given by the caller. */
@@ -115,6 +117,7 @@ export async function startValkey(options: ValkeyOptions = {}): Promise<ValkeyPr
     dir,
     binary,
     stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     async restart() {
       await stop('SIGKILL');
       await launch();
