@@ -9,8 +9,34 @@ import { stableStringify } from './stable-json.ts';
 import { SYSTEM_NODE_LABELS, SYSTEM_TAINT } from './system-nodes.ts';
 
 export const STORAGE_CLASS = 'runs-fleet-gp3';
-const SYSTEM_NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'] as const;
+// No AmazonEKS_CNI_Policy: the VPC CNI gets it through its own service account (IRSA),
+// so a pod that reaches a node's instance credentials cannot manage ENIs.
+const SYSTEM_NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly'] as const;
 const EBS_CSI_SERVICE_ACCOUNT = 'ebs-csi-controller-sa';
+/** The VPC CNI's DaemonSet service account (the aws-node pods). */
+export const VPC_CNI_SERVICE_ACCOUNT = 'aws-node';
+
+/**
+ * The VPC CNI add-on's settings (`aws eks describe-addon-configuration --addon-name vpc-cni`):
+ * - enableNetworkPolicy: the network policy agent enforces NetworkPolicies (runner isolation).
+ * - NETWORK_POLICY_ENFORCING_MODE=strict (VPC CNI ≥ 1.17.1): a new pod starts default-deny
+ *   until its policies are programmed, instead of allow-all (the default `standard`). Every
+ *   pod then needs a policy that admits its traffic; kube-system gets an allow-all one below.
+ * - With pod security groups (ElastiCache mode): ENABLE_POD_ENI gives pods branch ENIs,
+ *   POD_SECURITY_GROUP_ENFORCING_MODE=standard keeps kubelet probes, NodePort traffic and
+ *   NetworkPolicies working for those pods, and DISABLE_TCP_EARLY_DEMUX (init container)
+ *   lets TCP probes reach a branch-ENI pod (AWS "Security groups for Pods" guide).
+ */
+export function vpcCniConfiguration(podSecurityGroups: boolean): Record<string, unknown> {
+  return {
+    enableNetworkPolicy: 'true',
+    env: {
+      NETWORK_POLICY_ENFORCING_MODE: 'strict',
+      ...(podSecurityGroups ? { ENABLE_POD_ENI: 'true', POD_SECURITY_GROUP_ENFORCING_MODE: 'standard' } : {}),
+    },
+    ...(podSecurityGroups ? { init: { env: { DISABLE_TCP_EARLY_DEMUX: 'true' } } } : {}),
+  };
+}
 
 export interface ClusterArgs {
   /** The EKS cluster's name (`runs-fleet:clusterName`). */
@@ -26,13 +52,16 @@ export interface ClusterArgs {
   readonly publicSubnetIds: pulumi.Input<string[]>;
   /** Karpenter's node role: it gets an EC2_LINUX access entry so runner nodes can join. */
   readonly karpenterNodeRoleArn: pulumi.Input<string>;
+  /** Security groups for pods (the orchestrator's, which alone may reach ElastiCache). */
+  readonly podSecurityGroups: boolean;
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
  * EKS through `@pulumi/eks`: access entries only (authentication mode API), an OIDC
- * provider for IRSA, control-plane logging, VPC CNI network-policy enforcement (runner
- * NetworkPolicies are useless without it), a small tainted managed node group for system
+ * provider for IRSA, control-plane logging, the VPC CNI as a managed add-on with strict
+ * network-policy enforcement (runner NetworkPolicies are useless without it) and its IAM
+ * policy on its own service account, a small tainted managed node group for system
  * pods, CoreDNS and the EBS CSI driver as managed add-ons created after that node group,
  * and a gp3 StorageClass.
  */
@@ -74,7 +103,10 @@ export class Cluster extends pulumi.ComponentResource {
       skipDefaultNodeGroup: true,
       // Nodes use the EKS-created cluster security group, which Karpenter nodes then share.
       skipDefaultSecurityGroups: true,
-      vpcCniOptions: { enableNetworkPolicy: true },
+      // The component leaves the VPC CNI alone; the managed add-on below configures it,
+      // with its IAM role on its service account (the role needs the OIDC provider, which
+      // exists only once the cluster does).
+      useDefaultVpcCni: true,
       // CoreDNS is created below, after the system nodes exist; created here it would wait
       // for nodes that do not exist yet (the component only adds it with a default node group).
       corednsAddonOptions: { enabled: false },
@@ -87,8 +119,34 @@ export class Cluster extends pulumi.ComponentResource {
       tags: args.tags,
     }, { parent: this });
     const nodeRoleAttachments = SYSTEM_NODE_POLICIES.map((policy) =>
-      new aws.iam.RolePolicyAttachment(`${name}-system-${policy}`, { role: nodeRole.name, policyArn: managedPolicyArn(args.region, policy) }, { parent: this }),
+      new aws.iam.RolePolicyAttachment(`${name}-system-${policy}`, { role: nodeRole, policyArn: managedPolicyArn(args.region, policy) }, { parent: this }),
     );
+
+    const clusterName = cluster.eksCluster.name;
+    const cniRole = new aws.iam.Role(`${name}-vpc-cni-role`, {
+      assumeRolePolicy: irsaTrustPolicy(cluster.oidcProviderArn, cluster.oidcIssuer, 'kube-system', VPC_CNI_SERVICE_ACCOUNT),
+      description: `${args.clusterName} VPC CNI (IRSA)`,
+      tags: args.tags,
+    }, { parent: this });
+    const cniPolicy = new aws.iam.RolePolicyAttachment(`${name}-vpc-cni-policy`, {
+      role: cniRole, policyArn: managedPolicyArn(args.region, 'AmazonEKS_CNI_Policy'),
+    }, { parent: this });
+    const controllerPolicy = args.podSecurityGroups
+      ? [new aws.iam.RolePolicyAttachment(`${name}-vpc-resource-controller`, {
+        // Lets EKS's VPC resource controller attach branch ENIs for security groups for pods.
+        role: cluster.eksCluster.roleArn.apply((arn) => arn.split('/').pop() ?? arn),
+        policyArn: managedPolicyArn(args.region, 'AmazonEKSVPCResourceController'),
+      }, { parent: this })]
+      : [];
+    const vpcCni = new aws.eks.Addon(`${name}-vpc-cni`, {
+      clusterName,
+      addonName: 'vpc-cni',
+      serviceAccountRoleArn: cniRole.arn,
+      resolveConflictsOnCreate: 'OVERWRITE',
+      resolveConflictsOnUpdate: 'OVERWRITE',
+      configurationValues: stableStringify(vpcCniConfiguration(args.podSecurityGroups), 0),
+      tags: args.tags,
+    }, { parent: this, dependsOn: [cniPolicy, ...controllerPolicy] });
 
     const systemNodes = new eks.ManagedNodeGroup(`${name}-system`, {
       cluster,
@@ -101,13 +159,12 @@ export class Cluster extends pulumi.ComponentResource {
       subnetIds: args.privateSubnetIds,
       labels: { ...SYSTEM_NODE_LABELS },
       taints: [{ key: SYSTEM_TAINT.key, value: SYSTEM_TAINT.value, effect: 'NO_SCHEDULE' }],
-      // Valkey (one replica) has a PDB with minAvailable 1: without this a version upgrade
-      // fails after EKS's 15-minute drain timeout instead of moving it.
+      // A PDB that cannot be met (a workload the user added) must not fail a version
+      // upgrade after EKS's 15-minute drain timeout; runs-fleet's own PDBs never block.
       forceUpdateVersion: true,
       tags: args.tags,
-    }, { parent: this, dependsOn: nodeRoleAttachments });
+    }, { parent: this, dependsOn: [...nodeRoleAttachments, vpcCni] });
 
-    const clusterName = cluster.eksCluster.name;
     new aws.eks.Addon(`${name}-coredns`, {
       clusterName,
       addonName: 'coredns',
@@ -150,6 +207,14 @@ export class Cluster extends pulumi.ComponentResource {
       enableConfigMapMutable: true,
       enableServerSideApply: true,
     }, { parent: this });
+
+    // Strict network-policy mode makes every pod default-deny until a policy admits its
+    // traffic. kube-system (CoreDNS, Karpenter, the EBS CSI controller) keeps the traffic it
+    // had before; host-network pods (aws-node, kube-proxy) are not subject to policies.
+    new k8s.networking.v1.NetworkPolicy(`${name}-kube-system-allow`, {
+      metadata: { name: 'runs-fleet-allow-kube-system', namespace: 'kube-system' },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
+    }, { parent: this, provider: this.provider });
 
     const storageClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
       metadata: { name: STORAGE_CLASS },

@@ -140,12 +140,53 @@ const Webhook = z
   })
   .strict();
 
+/** Amazon ElastiCache for Valkey (`valkey.mode: elastiCache`): a replication group with failover. */
+const ElastiCache = z
+  .object({
+    /** ElastiCache node type; Graviton (t4g/m7g/r7g) nodes are the cheapest per GiB. */
+    nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an ElastiCache node type such as cache.m7g.large').default('cache.t4g.small'),
+    /** Engine version: ElastiCache for Valkey offers 7.2, 8.0 and 8.1 (major.minor, as the API requires from 7 on). */
+    engineVersion: z.enum(['7.2', '8.0', '8.1']).default('8.1'),
+    /** Read replicas besides the primary, each in another zone; at least 1 for Multi-AZ failover. */
+    replicas: z.number().int().min(1, 'must be at least 1: Multi-AZ automatic failover needs a replica').max(5).default(1),
+    /** Daily snapshots kept (0 turns them off). */
+    snapshotRetentionDays: z.number().int().min(0).max(35).default(7),
+  })
+  .strict();
+
 const Valkey = z
   .object({
+    /** `inCluster`: one StatefulSet pod on an EBS volume (dev). `elastiCache`: a Multi-AZ replication group (production). */
+    mode: z.enum(['inCluster', 'elastiCache']).default('inCluster'),
     image: pinnedImage.default('valkey/valkey:8.1.3'),
     storageGiB: z.number().int().min(1).max(1000).default(10),
     cpuMilli: z.number().int().min(50).max(8000).default(250),
     memoryMiB: z.number().int().min(128).max(65536).default(1024),
+    elastiCache: ElastiCache.prefault({}),
+  })
+  .strict();
+
+/** Dashboards, alerts and scrape configuration; each optional. */
+const Observability = z
+  .object({
+    /** A Grafana dashboard in a ConfigMap labelled for Grafana's dashboard sidecar. */
+    dashboard: z.boolean().default(true),
+    /** Namespace Grafana's sidecar watches; defaults to the system namespace. */
+    dashboardNamespace: dnsLabel.optional(),
+    /** Label the sidecar selects on (kube-prometheus-stack: grafana_dashboard=1). */
+    dashboardLabel: z.record(z.string(), z.string()).default({ grafana_dashboard: '1' }),
+    /** prometheus.io/* annotations on the metrics Service and pods (annotation-based scrape configs). */
+    scrapeAnnotations: z.boolean().default(true),
+    /** A ServiceMonitor (needs the Prometheus Operator's CRDs). */
+    serviceMonitor: z.boolean().default(false),
+    /** PrometheusRule alerts (needs the Prometheus Operator's CRDs). */
+    alerts: z.boolean().default(false),
+    /** Labels the Prometheus Operator selects rules and monitors by (kube-prometheus-stack: release=<name>). */
+    selectorLabels: z.record(z.string(), z.string()).default({}),
+    /** Alert when the p95 from webhook to runner pickup stays above this. */
+    pickupP95Seconds: z.number().min(5).max(3600).default(120),
+    /** Alert when the runner image is older than this many days (GitHub refuses runners older than about 30 days). */
+    runnerVersionMaxAgeDays: z.number().int().min(1).max(365).default(25),
   })
   .strict();
 
@@ -177,6 +218,7 @@ const StackSchema = z.object({
   webhook: Webhook,
   valkey: Valkey.default(Valkey.parse({})),
   orchestrator: Orchestrator.default(Orchestrator.parse({})),
+  observability: Observability.prefault({}),
 });
 
 type Parsed = z.output<typeof StackSchema>;

@@ -180,6 +180,7 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
         name: clusterName,
         arn: `arn:aws:eks:mock-region-1:${MOCK_ACCOUNT}:cluster/${clusterName}`,
         endpoint: `https://${clusterName}.mock.eks.amazonaws.com`,
+        roleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${clusterName}-eksRole-mock`,
       },
       oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${MOCK_OIDC_ISSUER}`,
       oidcProviderUrl: `https://${MOCK_OIDC_ISSUER}`,

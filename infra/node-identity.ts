@@ -2,10 +2,13 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ec2TrustPolicy, managedPolicyArn } from './aws-iam.ts';
 
-/** What every EKS worker needs; SSM gives operators a shell without SSH keys. */
+/**
+ * What every EKS worker needs; SSM gives operators a shell without SSH keys. Not
+ * AmazonEKS_CNI_Policy: the VPC CNI has it on its service account (infra/cluster.ts), so a
+ * privileged dind sidecar that reaches the instance credentials cannot manage ENIs.
+ */
 export const NODE_POLICIES = [
   'AmazonEKSWorkerNodePolicy',
-  'AmazonEKS_CNI_Policy',
   'AmazonEC2ContainerRegistryPullOnly',
   'AmazonSSMManagedInstanceCore',
 ] as const;
@@ -38,7 +41,7 @@ export class NodeIdentity extends pulumi.ComponentResource {
       tags: args.tags,
     }, { parent: this });
     const attachments = NODE_POLICIES.map((policy) =>
-      new aws.iam.RolePolicyAttachment(`${name}-${policy}`, { role: role.name, policyArn: managedPolicyArn(args.region, policy) }, { parent: this }),
+      new aws.iam.RolePolicyAttachment(`${name}-${policy}`, { role, policyArn: managedPolicyArn(args.region, policy) }, { parent: this }),
     );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags: args.tags }, { parent: this });
 

@@ -1,12 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { COMPONENT, INFRA, LABEL, MANAGED_BY } from '../runtime/k8s/labels.ts';
+import { COMPONENT, DOMAIN, INFRA, LABEL, MANAGED_BY } from '../runtime/k8s/labels.ts';
 import type { StackConfig } from './config.ts';
 import { BUNDLE_FILE, BUNDLE_KEY, type RuntimeBundle } from './bundle.ts';
 import { CONFIG_DOCUMENT_KEY } from './config-document.ts';
 import { CLUSTER_RULES, RUNNER_NAMESPACE_RULES, SYSTEM_NAMESPACE_RULES } from './rbac.ts';
-import { systemPlacement } from './system-nodes.ts';
+import { SYSTEM_NODE_LABELS, systemPlacement } from './system-nodes.ts';
 import { VALKEY_SECRET_KEYS } from './valkey.ts';
 
 export const ORCHESTRATOR_NAME = 'runs-fleet-orchestrator';
@@ -14,6 +14,19 @@ export const ORCHESTRATOR_LABELS = {
   [LABEL.name]: ORCHESTRATOR_NAME, [LABEL.component]: COMPONENT.orchestrator, [LABEL.managedBy]: MANAGED_BY,
 } as const;
 export const HTTP_PORT = 8080;
+/** Metrics, probes and status (runtime/http/private-server.ts): a ClusterIP Service only, never the NLB. */
+export const METRICS_PORT = 9090;
+export const METRICS_SERVICE = `${ORCHESTRATOR_NAME}-metrics`;
+/** Only the metrics Service carries these: what a ServiceMonitor selects. */
+export const METRICS_SERVICE_LABELS = { ...ORCHESTRATOR_LABELS, [`${DOMAIN}/metrics`]: 'true' } as const;
+/**
+ * In-tree AWS load balancer annotation (cloud-provider-aws, since Kubernetes 1.19):
+ * register only nodes carrying these labels as NLB targets. Without it every node is a
+ * target, so each short-lived runner node is registered, deregistered and has its
+ * security group edited.
+ */
+export const TARGET_NODE_LABELS_ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels';
+export const targetNodeLabels = Object.entries(SYSTEM_NODE_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
 export const PATHS = {
   app: '/app',
   bundle: '/bundle',
@@ -40,6 +53,15 @@ export interface OrchestratorArgs {
   readonly valkeyUrl: pulumi.Input<string>;
   /** The Secret holding Valkey's `password`. */
   readonly valkeySecretName: pulumi.Input<string>;
+  /** Valkey replicas an accepted job must reach before the 2xx (0: no replicas). */
+  readonly valkeyWaitReplicas: number;
+  /**
+   * Security groups for the orchestrator's pods (a SecurityGroupPolicy): the cluster's
+   * plus the one ElastiCache admits. Unset: pods use the node's security groups.
+   */
+  readonly podSecurityGroupIds?: pulumi.Input<string>[];
+  /** prometheus.io/* annotations on the metrics Service and the pods. */
+  readonly scrapeAnnotations: boolean;
   readonly github: {
     readonly appId: string;
     readonly apiUrl: string;
@@ -60,13 +82,17 @@ export interface OrchestratorArgs {
  * new bundle is a new ConfigMap and a rolling update) on a pinned Node 24 image, two or
  * more replicas spread over nodes and zones, least-privilege namespaced RBAC, and the
  * webhook behind an NLB that terminates TLS with the ACM certificate (no load balancer
- * controller needed: the cluster's built-in service controller creates it).
+ * controller needed: the cluster's built-in service controller creates it). The NLB
+ * forwards the webhook port alone, to system nodes alone; metrics sit on a ClusterIP
+ * Service, admitted only from inside the cluster.
  */
 export class Orchestrator extends pulumi.ComponentResource {
   readonly webhookUrl: pulumi.Output<string>;
   /** Point the webhook hostname here (CNAME) unless a Route 53 zone was given. */
   readonly loadBalancerHostname: pulumi.Output<string>;
   readonly deploymentName: pulumi.Output<string>;
+  /** The ClusterIP Service in front of the metrics port. */
+  readonly metricsServiceName: pulumi.Output<string>;
 
   constructor(name: string, args: OrchestratorArgs, opts?: pulumi.ComponentResourceOptions) {
     super('runs-fleet:infra:Orchestrator', name, {}, opts);
@@ -113,6 +139,8 @@ export class Orchestrator extends pulumi.ComponentResource {
 
     const env = [
       { name: 'RUNS_FLEET_PORT', value: String(HTTP_PORT) },
+      { name: 'RUNS_FLEET_PRIVATE_PORT', value: String(METRICS_PORT) },
+      { name: 'RUNS_FLEET_VALKEY_WAIT_REPLICAS', value: String(args.valkeyWaitReplicas) },
       { name: 'RUNS_FLEET_WEBHOOK_SECRET', valueFrom: { secretKeyRef: { name: webhookSecret.metadata.name, key: WEBHOOK_SECRET_KEYS.current } } },
       {
         name: 'RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS',
@@ -131,6 +159,7 @@ export class Orchestrator extends pulumi.ComponentResource {
       { name: 'RUNS_FLEET_CONCURRENCY', value: String(s.concurrency) },
       { name: 'NODE_ENV', value: 'production' },
     ];
+    const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT), 'prometheus.io/path': '/metrics' };
     const containerSecurity = { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
 
     const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
@@ -140,7 +169,7 @@ export class Orchestrator extends pulumi.ComponentResource {
         selector: { matchLabels: labels },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
-          metadata: { labels, annotations: { [INFRA.bundleSha256]: args.bundle.sha256 } },
+          metadata: { labels, annotations: { [INFRA.bundleSha256]: args.bundle.sha256, ...(args.scrapeAnnotations ? scrape : {}) } },
           spec: {
             ...systemPlacement,
             serviceAccountName: sa.metadata.name,
@@ -167,7 +196,7 @@ export class Orchestrator extends pulumi.ComponentResource {
               name: 'orchestrator',
               image: s.image,
               command: ['node', `${PATHS.app}/${BUNDLE_FILE}`],
-              ports: [{ name: 'http', containerPort: HTTP_PORT }],
+              ports: [{ name: 'http', containerPort: HTTP_PORT }, { name: 'metrics', containerPort: METRICS_PORT }],
               env,
               resources: {
                 requests: { cpu: `${s.cpuMilli}m`, memory: `${s.memoryMiB}Mi` },
@@ -213,15 +242,47 @@ export class Orchestrator extends pulumi.ComponentResource {
           'service.beta.kubernetes.io/aws-load-balancer-ssl-ports': '443',
           'service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
           'service.beta.kubernetes.io/aws-load-balancer-backend-protocol': 'tcp',
+          [TARGET_NODE_LABELS_ANNOTATION]: targetNodeLabels,
         },
       },
       spec: {
         type: 'LoadBalancer',
         selector: labels,
+        // The webhook port alone: metrics stay on the metrics Service below.
         ports: [{ name: 'https', port: 443, targetPort: 'http', protocol: 'TCP' }],
         loadBalancerSourceRanges: args.webhook.sourceRanges,
       },
     }, { parent: this });
+
+    const metricsService = new k8s.core.v1.Service(`${name}-metrics`, {
+      metadata: { name: METRICS_SERVICE, namespace: ns, labels: { ...METRICS_SERVICE_LABELS }, annotations: args.scrapeAnnotations ? scrape : {} },
+      spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }] },
+    }, { parent: this });
+
+    // Strict network-policy mode starts pods default-deny: this admits what the orchestrator
+    // needs. The webhook from anywhere (the NLB's source ranges already filter); metrics
+    // from pods of the cluster only; egress to the API server, GitHub, Valkey and DNS.
+    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
+      metadata: { name: ORCHESTRATOR_NAME, namespace: ns, labels },
+      spec: {
+        podSelector: { matchLabels: labels },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          { from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: HTTP_PORT }] },
+          { from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: METRICS_PORT }] },
+        ],
+        egress: [{}],
+      },
+    }, { parent: this });
+
+    if (args.podSecurityGroupIds) {
+      new k8s.apiextensions.CustomResource(`${name}-security-groups`, {
+        apiVersion: 'vpcresources.k8s.aws/v1beta1',
+        kind: 'SecurityGroupPolicy',
+        metadata: { name: ORCHESTRATOR_NAME, namespace: ns, labels },
+        spec: { podSelector: { matchLabels: labels }, securityGroups: { groupIds: args.podSecurityGroupIds } },
+      }, { parent: this });
+    }
 
     this.loadBalancerHostname = service.status.apply((st) => st?.loadBalancer?.ingress?.[0]?.hostname ?? '');
     if (args.webhook.route53ZoneId) {
@@ -231,6 +292,7 @@ export class Orchestrator extends pulumi.ComponentResource {
     }
     this.webhookUrl = pulumi.output(`https://${args.webhook.hostname}/webhook`);
     this.deploymentName = deployment.metadata.name;
+    this.metricsServiceName = metricsService.metadata.name;
     this.registerOutputs({ webhookUrl: this.webhookUrl, loadBalancerHostname: this.loadBalancerHostname, deploymentName: this.deploymentName });
   }
 

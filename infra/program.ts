@@ -8,6 +8,8 @@ import { Network } from './network.ts';
 import { NodeIdentity } from './node-identity.ts';
 import { Orchestrator, ORCHESTRATOR_LABELS } from './orchestrator.ts';
 import { RunnerPlatform } from './platform.ts';
+import { ElastiCacheValkey } from './elasticache.ts';
+import { Observability } from './observability.ts';
 import { Valkey } from './valkey.ts';
 
 export const DEFAULT_RUNTIME_ENTRY = fileURLToPath(new URL('../runtime/main.ts', import.meta.url));
@@ -38,6 +40,7 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
     privateSubnetIds: network.privateSubnetIds,
     publicSubnetIds: network.publicSubnetIds,
     karpenterNodeRoleArn: nodeIdentity.roleArn,
+    podSecurityGroups: cfg.valkey.mode === 'elastiCache',
     tags,
   });
   const onCluster = { providers: [cluster.provider], dependsOn: [cluster] };
@@ -69,12 +72,21 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
     serviceCidr: cfg.cluster.serviceCidr,
   }, onCluster);
 
-  const valkey = new Valkey('valkey', {
-    namespace: platform.systemNamespace,
-    settings: cfg.valkey,
-    storageClassName: cluster.storageClassName,
-    clientLabels: { ...ORCHESTRATOR_LABELS },
-  }, onCluster);
+  const valkey = cfg.valkey.mode === 'elastiCache'
+    ? new ElastiCacheValkey('valkey', {
+      clusterName: cfg.clusterName,
+      settings: cfg.valkey.elastiCache,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      namespace: platform.systemNamespace,
+      tags,
+    }, onCluster)
+    : new Valkey('valkey', {
+      namespace: platform.systemNamespace,
+      settings: cfg.valkey,
+      storageClassName: cluster.storageClassName,
+      clientLabels: { ...ORCHESTRATOR_LABELS },
+    }, onCluster);
 
   const orchestrator = new Orchestrator('orchestrator', {
     systemNamespace: platform.systemNamespace,
@@ -84,6 +96,9 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
     configMapName: platform.configMapName,
     valkeyUrl: valkey.url,
     valkeySecretName: valkey.secretName,
+    valkeyWaitReplicas: valkey instanceof ElastiCacheValkey ? valkey.waitReplicas : 0,
+    ...(valkey instanceof ElastiCacheValkey ? { podSecurityGroupIds: [cluster.clusterSecurityGroupId, valkey.clientSecurityGroupId] } : {}),
+    scrapeAnnotations: cfg.observability.scrapeAnnotations,
     github: {
       appId: cfg.github.appId,
       apiUrl: cfg.github.apiUrl,
@@ -94,6 +109,12 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
     webhook: cfg.webhook,
     tags,
   }, onCluster);
+
+  new Observability('observability', {
+    settings: cfg.observability,
+    namespace: platform.systemNamespace,
+    metricsServiceName: orchestrator.metricsServiceName,
+  }, { providers: [cluster.provider], dependsOn: [orchestrator] });
 
   const dns = cfg.webhook.route53ZoneId
     ? pulumi.output(`managed: CNAME ${cfg.webhook.hostname} in Route 53 zone ${cfg.webhook.route53ZoneId}`)

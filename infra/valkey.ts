@@ -124,17 +124,23 @@ export class Valkey extends pulumi.ComponentResource {
       },
     }, { parent: this });
 
+    // maxUnavailable 1 on one replica: a drain may evict it (the queue survives on the
+    // volume and the orchestrator answers 503 for the seconds it is away, so GitHub
+    // redelivers), and the budget still stops a second disruption while it is down.
+    // minAvailable 1 would block every drain of its node.
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: { name: 'valkey', namespace: args.namespace, labels },
-      spec: { minAvailable: 1, selector: { matchLabels: labels } },
+      spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
     }, { parent: this });
 
     new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, {
       metadata: { name: 'valkey-ingress', namespace: args.namespace, labels },
       spec: {
         podSelector: { matchLabels: labels },
-        policyTypes: ['Ingress'],
+        // Egress listed with no rule: Valkey opens no connection (strict mode denies it anyway).
+        policyTypes: ['Ingress', 'Egress'],
         ingress: [{ from: [{ podSelector: { matchLabels: args.clientLabels } }], ports: [{ protocol: 'TCP', port: VALKEY_PORT }] }],
+        egress: [],
       },
     }, { parent: this });
 

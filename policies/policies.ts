@@ -1,5 +1,8 @@
 import type { EnforcementLevel, Policies } from '@pulumi/policy';
 import { eksPolicies } from './eks.ts';
+import { elastiCachePolicies } from './elasticache.ts';
+import { loadBalancerPolicies } from './load-balancer.ts';
+import { vpcCniPolicies } from './vpc-cni.ts';
 import { nodeClassPolicies } from './node-classes.ts';
 import { nodePoolPolicies } from './node-pools.ts';
 import { orchestratorPolicies } from './orchestrator.ts';
@@ -29,4 +32,7 @@ export const policies: Policies = [
   ...valkeyPolicies,
   ...orchestratorPolicies,
   ...eksPolicies,
+  ...loadBalancerPolicies,
+  ...vpcCniPolicies,
+  ...elastiCachePolicies,
 ];

@@ -9,6 +9,8 @@ import { asArray, isObject, TYPE, type Json } from './lib/types.ts';
 
 const WORKLOADS = [TYPE.statefulSet, TYPE.deployment] as const;
 const FIX_SOURCE = 'infra/valkey.ts';
+/** Policies about the in-cluster Valkey: they apply to nothing when the queue is on ElastiCache. */
+export const IN_CLUSTER_TAG = 'valkey-in-cluster';
 
 interface ValkeyContainer {
   label: string;
@@ -36,7 +38,7 @@ function valkeyPolicy(name: string, description: string, validate: (v: ValkeyCon
       if (problem) report(problem);
     }
   };
-  return { name, description, enforcementLevel: 'mandatory', severity: 'high', validateResource: onTypes(WORKLOADS, check) };
+  return { name, description, enforcementLevel: 'mandatory', severity: 'high', tags: [IN_CLUSTER_TAG], validateResource: onTypes(WORKLOADS, check) };
 }
 
 /** The value after `--flag` (valkey-server's command-line form). */
@@ -87,4 +89,20 @@ export const valkeyPassword = valkeyPolicy(
   },
 );
 
-export const valkeyPolicies = [valkeyPersistence, valkeyVolume, valkeyPassword];
+export const valkeyPdbAllowsDrain: ResourceValidationPolicy = {
+  name: 'valkey-pdb-allows-drain',
+  description: 'A PodDisruptionBudget over the (single-replica) Valkey lets a drain evict it: maxUnavailable ≥ 1, not minAvailable ≥ 1, which blocks every drain of its node.',
+  enforcementLevel: 'mandatory',
+  severity: 'medium',
+  tags: [IN_CLUSTER_TAG],
+  validateResource: onTypes([TYPE.pdb], (props, args, report) => {
+    if (props.spec?.selector?.matchLabels?.['app.kubernetes.io/name'] !== 'valkey') return args.notApplicable('not a Valkey PDB');
+    const { minAvailable, maxUnavailable } = props.spec ?? {};
+    const blocks = (minAvailable !== undefined && minAvailable !== 0 && minAvailable !== '0%') || maxUnavailable === 0 || maxUnavailable === '0%';
+    if (blocks)
+      report(`${describe('PodDisruptionBudget', props, args.name)}: ${minAvailable !== undefined ? `minAvailable ${String(minAvailable)}` : `maxUnavailable ${String(maxUnavailable)}`} ` +
+        `on a single Valkey pod blocks every drain of its node (node upgrades stall). Fix: set maxUnavailable: 1 (${FIX_SOURCE}).`);
+  }),
+};
+
+export const valkeyPolicies = [valkeyPersistence, valkeyVolume, valkeyPassword, valkeyPdbAllowsDrain];

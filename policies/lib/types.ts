@@ -16,6 +16,11 @@ export const TYPE = {
   eksComponent: 'eks:index:Cluster',
   /** The AWS resource the component creates (what a real preview also analyzes). */
   eksCluster: 'aws:eks/cluster:Cluster',
+  eksAddon: 'aws:eks/addon:Addon',
+  iamRole: 'aws:iam/role:Role',
+  rolePolicyAttachment: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+  service: 'kubernetes:core/v1:Service',
+  replicationGroup: 'aws:elasticache/replicationGroup:ReplicationGroup',
 } as const;
 
 /** Kubernetes objects arrive as untyped JSON; the policies read them defensively. */

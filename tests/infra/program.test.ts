@@ -29,6 +29,10 @@ function classesOf(file: StackFile): RunnerClass[] {
   return parseConfigDocument({ classes: file.config['runs-fleet:classes'] }).classes;
 }
 
+function valkeyMode(file: StackFile): string {
+  return (file.config['runs-fleet:valkey'] as { mode?: string } | undefined)?.mode ?? 'inCluster';
+}
+
 function env(run: ProgramRun): Map<string, any> {
   const container = one(run, T.deployment, 'orchestrator-deployment').inputs.spec.template.spec.containers[0];
   return new Map(container.env.map((e: any) => [e.name, e]));
@@ -118,7 +122,7 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     const c = pod.containers[0];
     assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
     assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
-    assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080 }]);
+    assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 9090 }]);
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory && c.resources.limits.cpu);
     for (const container of [...pod.containers, ...pod.initContainers]) {
       assert.equal(container.securityContext.readOnlyRootFilesystem, true, container.name);
@@ -137,7 +141,11 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     const e = env(run);
     assert.equal(e.get('RUNS_FLEET_PORT').value, '8080');
     assert.equal(e.get('RUNS_FLEET_VALKEY_URL').value, run.outputs.valkeyEndpoint);
-    assert.equal(e.get('RUNS_FLEET_VALKEY_URL').value, `redis://valkey.${run.outputs.systemNamespace}.svc:6379`);
+    assert.equal(e.get('RUNS_FLEET_PRIVATE_PORT').value, '9090');
+    if (valkeyMode(getFile()) === 'inCluster') {
+      assert.equal(e.get('RUNS_FLEET_VALKEY_URL').value, `redis://valkey.${run.outputs.systemNamespace}.svc:6379`);
+      assert.equal(e.get('RUNS_FLEET_VALKEY_WAIT_REPLICAS').value, '0', 'one Valkey pod: nothing to wait for');
+    } else assert.equal(e.get('RUNS_FLEET_VALKEY_WAIT_REPLICAS').value, '1', 'a 2xx only once a replica holds the job');
     assert.equal(e.get('RUNS_FLEET_RUNNER_NAMESPACE').value, run.outputs.runnerNamespace);
     assert.equal(e.get('RUNS_FLEET_SYSTEM_NAMESPACE').value, run.outputs.systemNamespace);
     assert.equal(e.get('RUNS_FLEET_CONFIG_FILE').value, '/etc/runs-fleet/config/config.json');
@@ -229,8 +237,9 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     assert.equal(sa.automountServiceAccountToken, false);
   });
 
-  it('runs Valkey with AOF, a volume, a generated password, probes, a PDB and orchestrator-only ingress', () => {
+  it('runs Valkey with AOF, a volume, a generated password, probes, a PDB and orchestrator-only ingress (in-cluster mode)', function () {
     const run = getRun();
+    if (valkeyMode(getFile()) !== 'inCluster') return this.skip();
     const sts = one(run, T.statefulSet, 'valkey-statefulset').inputs;
     const c = sts.spec.template.spec.containers[0];
     assert.match(c.image, /^valkey\/valkey:\d+\.\d+\.\d+/);
@@ -259,7 +268,9 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     assert.equal(args.authenticationMode, 'API');
     assert.equal(args.createOidcProvider, true);
     assert.equal(args.skipDefaultNodeGroup, true);
-    assert.equal(args.vpcCniOptions.enableNetworkPolicy, true, 'NetworkPolicies are enforced');
+    assert.equal(args.useDefaultVpcCni, true, 'the managed vpc-cni add-on, not the component, configures the CNI');
+    const cni = one(run, 'aws:eks/addon:Addon', 'cluster-vpc-cni').inputs;
+    assert.equal(JSON.parse(cni.configurationValues).enableNetworkPolicy, 'true', 'NetworkPolicies are enforced');
     assert.ok(args.enabledClusterLogTypes.includes('audit'));
     const nodeRole = one(run, 'aws:iam/role:Role', 'runner-nodes-role');
     assert.deepEqual(args.accessEntries.karpenterNodes, { principalArn: `arn:aws:mock::123456789012:${nodeRole.name}`, type: 'EC2_LINUX' });
@@ -294,9 +305,10 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     const run = getRun();
     const components = run.resources.filter((r) => r.type.startsWith('runs-fleet:infra:'));
     assert.deepEqual(components.map((c) => c.type).sort(), [
-      'runs-fleet:infra:Cluster', 'runs-fleet:infra:Karpenter', 'runs-fleet:infra:Network', 'runs-fleet:infra:NodeIdentity',
-      'runs-fleet:infra:Orchestrator', 'runs-fleet:infra:RunnerPlatform', 'runs-fleet:infra:Valkey',
-    ]);
+      'runs-fleet:infra:Cluster', valkeyMode(getFile()) === 'elastiCache' ? 'runs-fleet:infra:ElastiCacheValkey' : null,
+      'runs-fleet:infra:Karpenter', 'runs-fleet:infra:Network', 'runs-fleet:infra:NodeIdentity', 'runs-fleet:infra:Observability',
+      'runs-fleet:infra:Orchestrator', 'runs-fleet:infra:RunnerPlatform', valkeyMode(getFile()) === 'inCluster' ? 'runs-fleet:infra:Valkey' : null,
+    ].filter(Boolean));
     const componentNames = components.map((c) => c.name);
     for (const r of run.resources) {
       if (r.type.startsWith('runs-fleet:infra:')) continue;
@@ -312,7 +324,7 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     assert.deepEqual(o.githubAppSettings.subscribeToEvents, ['Workflow job']);
     assert.match(o.kubeconfig, /"kind":"Config"/);
     assert.match(o.clusterName, /^runs-fleet-/);
-    assert.match(o.valkeyEndpoint, /^redis:\/\/valkey\./);
+    assert.match(o.valkeyEndpoint, valkeyMode(getFile()) === 'elastiCache' ? /^rediss:\/\// : /^redis:\/\/valkey\./);
     assert.match(o.webhookDns, /CNAME/);
     assert.deepEqual(Object.keys(o.nodePools).sort(), classesOf(getFile()).map((c) => c.name).sort());
   });

@@ -20,6 +20,8 @@ interface Case {
   level?: Violation['level'];
   /** Other policies the same defect rightly trips. */
   alsoTrips?: string[];
+  /** The shipped stack the defect is crafted on (dev unless the policy is about prod-only resources). */
+  stack?: 'dev' | 'prod-existing-vpc';
 }
 
 const CONFIG_MAP = /ConfigMap "runs-fleet-system\/runs-fleet-config" \(platform-config\)/;
@@ -28,6 +30,12 @@ const NC_50 = 'karpenter-nodeclass-50gib';
 const runnerContainer = (doc: any, cls = 0) => doc.classes[cls].podTemplate.spec.containers[0];
 const valkeyContainer = (props: any) => props.spec.template.spec.containers[0];
 const orchestratorPod = (props: any) => props.spec.template.spec;
+/** The webhook Service (a Secret shares its Pulumi name). */
+const withWebhookService = (dev: readonly ResourceUnderTest[], edit: (svc: any) => void): ResourceUnderTest[] => {
+  const copy = structuredClone(dev) as ResourceUnderTest[];
+  edit(copy.find((r) => r.type === 'kubernetes:core/v1:Service' && r.name === 'orchestrator-webhook')!.props);
+  return copy;
+};
 
 const CASES: Case[] = [
   // Warm pools
@@ -256,6 +264,67 @@ const CASES: Case[] = [
     craft: (dev) => withEdit(dev, 'orchestrator-deployment', (d) => { orchestratorPod(d).initContainers[0].securityContext.readOnlyRootFilesystem = false; }),
     expect: [/Deployment "runs-fleet-system\/runs-fleet-orchestrator" \(orchestrator-deployment\): init container "unpack" has no securityContext\.readOnlyRootFilesystem: true\. Fix: /],
   },
+  {
+    policy: 'valkey-pdb-allows-drain', what: 'minAvailable 1 on the single Valkey pod',
+    craft: (dev) => withEdit(dev, 'valkey-pdb', (p) => { delete p.spec.maxUnavailable; p.spec.minAvailable = 1; }),
+    expect: [/PodDisruptionBudget "runs-fleet-system\/valkey" \(valkey-pdb\): minAvailable 1 on a single Valkey pod blocks every drain of its node.*Fix: set maxUnavailable: 1/],
+  },
+  // ElastiCache (the prod stack's queue)
+  {
+    policy: 'elasticache-encryption', what: 'no TLS, no encryption at rest, no AUTH token', stack: 'prod-existing-vpc',
+    craft: (prod) => withEdit(prod, 'valkey-group', (g) => { g.transitEncryptionEnabled = false; g.atRestEncryptionEnabled = false; delete g.authToken; }),
+    expect: [
+      /ElastiCache replication group .*\(valkey-group\) accepts unencrypted connections\. Fix: transitEncryptionEnabled: true/,
+      /\(valkey-group\) is not encrypted at rest\. Fix: atRestEncryptionEnabled: true/,
+      /\(valkey-group\) needs no AUTH token.*Fix: set authToken from a Pulumi secret/,
+    ],
+  },
+  {
+    policy: 'elasticache-failover', what: 'one node, no automatic failover, single-AZ', stack: 'prod-existing-vpc',
+    craft: (prod) => withEdit(prod, 'valkey-group', (g) => { g.numCacheClusters = 1; g.automaticFailoverEnabled = false; g.multiAzEnabled = false; }),
+    expect: [
+      /\(valkey-group\) has 1 node: losing it loses every queued job\. Fix: runs-fleet:valkey\.elastiCache\.replicas ≥ 1/,
+      /\(valkey-group\) does not fail over automatically\. Fix: automaticFailoverEnabled: true/,
+      /\(valkey-group\) may keep its replica in the primary's zone\. Fix: multiAzEnabled: true/,
+    ],
+  },
+  // Load balancer
+  {
+    policy: 'load-balancer-webhook-only', what: 'the metrics port behind the NLB',
+    craft: (dev) => withWebhookService(dev, (svc) => { svc.spec.ports.push({ name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' }); }),
+    expect: [/Service "runs-fleet-system\/runs-fleet-orchestrator-webhook" \(orchestrator-webhook\): the load balancer forwards port 9090 to "metrics", which is not the webhook port.*Fix: forward only targetPort "http"/],
+  },
+  {
+    policy: 'load-balancer-system-targets', what: 'every node a target',
+    craft: (dev) => withWebhookService(dev, (svc) => { delete svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-target-node-labels']; }),
+    expect: [/\(orchestrator-webhook\): the load balancer registers every node, runner nodes included, as a target\. Fix: annotate it with service\.beta\.kubernetes\.io\/aws-load-balancer-target-node-labels/],
+  },
+  // VPC CNI
+  {
+    policy: 'vpc-cni-strict-network-policy', what: 'the default standard mode',
+    craft: (dev) => withEdit(dev, 'cluster-vpc-cni', (a) => {
+      const cfg = JSON.parse(a.configurationValues);
+      cfg.env.NETWORK_POLICY_ENFORCING_MODE = 'standard';
+      a.configurationValues = JSON.stringify(cfg);
+    }),
+    expect: [/vpc-cni add-on \(cluster-vpc-cni\) enforces NetworkPolicies in "standard" mode: a new pod is allow-all until its policies apply\. Fix: set env\.NETWORK_POLICY_ENFORCING_MODE to "strict"/],
+  },
+  {
+    policy: 'vpc-cni-strict-network-policy', what: 'network policies off',
+    craft: (dev) => withEdit(dev, 'cluster-vpc-cni', (a) => { a.configurationValues = JSON.stringify({ env: { NETWORK_POLICY_ENFORCING_MODE: 'strict' } }); }),
+    expect: [/vpc-cni add-on \(cluster-vpc-cni\) does not enable the network policy agent.*Fix: set "enableNetworkPolicy": "true"/],
+  },
+  {
+    policy: 'vpc-cni-service-account-role', what: 'the CNI policy on the runner node role, and an add-on without its own role',
+    craft: (dev) => withEdit(
+      withEdit(dev, 'runner-nodes-AmazonEKSWorkerNodePolicy', (att) => { att.policyArn = 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy'; }),
+      'cluster-vpc-cni', (a) => { delete a.serviceAccountRoleArn; },
+    ),
+    expect: [
+      /runner-nodes-AmazonEKSWorkerNodePolicy attaches AmazonEKS_CNI_Policy to node role runner-nodes-role: any pod that reaches the instance credentials.*Fix: attach it to the vpc-cni add-on's service-account role only/,
+      /vpc-cni add-on \(cluster-vpc-cni\) has no serviceAccountRoleArn.*Fix: give it an IRSA role with AmazonEKS_CNI_Policy/,
+    ],
+  },
   // EKS
   {
     policy: 'eks-control-plane-logging', what: 'only api logs',
@@ -267,9 +336,10 @@ const CASES: Case[] = [
 
 describe('each policy fails on its crafted violation, naming the resource and the fix', function () {
   this.timeout(60_000);
-  let dev: ResourceUnderTest[];
+  const stacks = new Map<string, ResourceUnderTest[]>();
   before(async () => {
-    dev = await stackResources('dev');
+    stacks.set('dev', await stackResources('dev'));
+    stacks.set('prod-existing-vpc', await stackResources('prod-existing-vpc'));
   });
 
   it('has at least one failing case for every policy', () => {
@@ -279,7 +349,7 @@ describe('each policy fails on its crafted violation, naming the resource and th
 
   for (const c of CASES) {
     it(`${c.policy}: ${c.what}`, async () => {
-      const { violations } = await evaluate(c.craft(dev), undefined, c.config);
+      const { violations } = await evaluate(c.craft(stacks.get(c.stack ?? 'dev')!), undefined, c.config);
       const mine = violations.filter((v) => v.policy === c.policy);
       const others = violations.filter((v) => v.policy !== c.policy);
       assert.deepEqual([...new Set(others.map((v) => v.policy))], c.alsoTrips ?? [], `unexpected: ${others.map((v) => v.message).join('\n')}`);
