@@ -26,6 +26,8 @@ export interface DemoOptions {
   out: (line: string) => void;
   /** Ctrl-C: stop early, still with a summary of what happened so far. */
   signal?: AbortSignal;
+  /** Called once local mode is up (e.g. to sample the orchestrator's metrics: sim/render-dashboard.ts). */
+  onLocal?: (local: LocalMode) => void;
 }
 
 export interface NodeFacts {
@@ -127,6 +129,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     agent: { onEvent: onAgent, lostAfterMs: 2_000 },
   });
   const l = local;
+  o.onLocal?.(l);
   const tracker = new FlowTracker({
     valkeyUrl: l.stack.valkeyUrl, prefix: l.stack.queuePrefix,
     onChange: (job) => say(transitionLine(job, keyOf(job.jobId))),
