@@ -37,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   clearInterval(timer);
+  // Samples taken while local mode shuts down (the leader releases its Lease) are not the run.
+  while (snaps.length && snaps.at(-1)!.atMs > result.endedAt - t0) snaps.pop();
   const durationMs = snaps.at(-1)?.atMs ?? 0;
   const panels = DASHBOARD_PANELS.map((panel) => ({ panel, series: panel.queries.flatMap((q) => evaluate(q, snaps, WINDOW_MS)) }));
   const svg = renderDashboardSvg(panels, {
