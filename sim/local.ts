@@ -163,7 +163,7 @@ function banner(stack: LocalStack, d: StackDocument, control: ControlServer, sca
     ...(alias ? [`  curl -s -XPOST ${control.url}/jobs -d '{"labels":["${alias}"]}'    # a label alias`] : []),
     `  curl -s -XPOST ${control.url}/jobs/<id>/cancel      # cancel one`,
     `  curl -s ${control.url}/jobs                          # GitHub's view of them`,
-    `Look inside:  KUBECONFIG=${kubeconfig} kubectl get nodes,pods -A      metrics: curl -s ${o.url}/metrics`,
+    `Look inside:  KUBECONFIG=${kubeconfig} kubectl get nodes,pods -A      metrics: curl -s ${o.privateUrl}/metrics`,
     `A scripted burst with a summary: npm run demo.   Stop: Ctrl-C.`,
     ``,
   ].join('\n');
