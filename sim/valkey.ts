@@ -14,6 +14,7 @@ export interface ValkeyProcess {
   stop(): Promise<void>;
   /** Kills the server without letting it save (SIGKILL): a crashed node. */
   kill(): Promise<void>;
+
   /** Kills the server without letting it save, then starts it again on the same port and directory. */
   restart(): Promise<void>;
   /** Stops the server and removes its data directory unless it was given by the caller. */

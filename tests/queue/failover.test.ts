@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Valkey } from 'iovalkey';
 import { JobQueue, NotReplicatedError } from '../../runtime/queue/job-queue.ts';
 import { startLocalStack, RUNNER_NAMESPACE, type LocalStack } from '../../sim/stack.ts';
-import { startValkey, type ValkeyProcess } from '../../sim/valkey.ts';
+import { freePort, startValkey, type ValkeyProcess } from '../../sim/valkey.ts';
 import { sampleDocument } from '../support/config.ts';
 import { eventually } from '../support/eventually.ts';
 import { uniquePrefix } from '../support/valkey.ts';
@@ -35,6 +35,7 @@ async function startEndpoint(targetPort: number) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    port: (server.address() as AddressInfo).port,
     moveTo(port: number) {
       target = port;
       for (const s of open) s.destroy();
@@ -46,10 +47,11 @@ async function startEndpoint(targetPort: number) {
   };
 }
 
-async function replicate(replica: ValkeyProcess, primary: ValkeyProcess): Promise<void> {
+/** Makes `replica` replicate from `primary` (a process, or a port such as a forwarder's) and waits for the link. */
+async function replicate(replica: ValkeyProcess, primary: ValkeyProcess | number): Promise<void> {
   const c = new Valkey(replica.url, { lazyConnect: false });
   try {
-    await c.call('REPLICAOF', '127.0.0.1', String(primary.port));
+    await c.call('REPLICAOF', '127.0.0.1', String(typeof primary === 'number' ? primary : primary.port));
     await eventually(async () => String(await c.info('replication')), (info) => /master_link_status:up/.test(info), 10_000);
   } finally {
     c.disconnect();
@@ -142,22 +144,39 @@ describe('Valkey failover (real primary and replica, primary killed mid-burst)',
     assert.deepEqual(new Set(names), new Set(jobs.map((j) => `runner-${j.id}-1`)));
   });
 
-  it('answers 503 (not 2xx) while no replica confirms the write', async () => {
+  it('WAIT is what keeps a 2xx: a job the cut-off replica never got is lost in a failover without it, refused with it', async () => {
+    const job = (jobId: number) => ({
+      jobId, runId: 1, runAttempt: 1, repository: 'o/r', owner: 'o', repo: 'r', installationId: 1, labels: [], request: {},
+      deliveryId: `d${jobId}`, workflowName: 'w', jobName: 'j', receivedAt: 0, enqueuedAt: 0,
+    }) as unknown as QueuedJob;
+    // Replication through a link that can be cut: a partition between primary and replica.
+    const link = await startEndpoint(primary.port);
     const client = new Valkey(endpoint.url, { lazyConnect: false });
     try {
-      const queue = new JobQueue(client, { prefix: uniquePrefix('wait'), consumer: 't', waitReplicas: 1, waitTimeoutMs: 200 });
-      await queue.ensureGroup();
-      const job = (jobId: number) => ({
-        jobId, runId: 1, runAttempt: 1, repository: 'o/r', owner: 'o', repo: 'r', installationId: 1, labels: [], request: {},
-        deliveryId: `d${jobId}`, workflowName: 'w', jobName: 'j', receivedAt: 0, enqueuedAt: 0,
-      }) as unknown as QueuedJob;
-      assert.equal((await queue.enqueue(job(1))).status, 'enqueued');
-      await replica.stop(); // the only replica is gone: WAIT 1 times out
-      await assert.rejects(queue.enqueue(job(2)), (err: unknown) => err instanceof NotReplicatedError && err.acknowledged === 0);
-      // A redelivery of the job must not be answered 2xx either while it is still not on a replica.
-      await assert.rejects(queue.enqueue(job(2)), NotReplicatedError);
+      await replicate(replica, link.port);
+      const prefix = uniquePrefix('wait');
+      const withWait = new JobQueue(client, { prefix, consumer: 't', waitReplicas: 1, waitTimeoutMs: 200 });
+      const withoutWait = new JobQueue(client, { prefix, consumer: 't' });
+      await withWait.ensureGroup();
+      assert.equal((await withWait.enqueue(job(1))).status, 'enqueued', 'a healthy replica confirms at once');
+
+      link.moveTo(await freePort()); // cut: the replica gets nothing more
+      assert.equal((await withoutWait.enqueue(job(2))).status, 'enqueued', 'without WAIT the primary alone says stored');
+      await assert.rejects(withWait.enqueue(job(3)), (err: unknown) => err instanceof NotReplicatedError && err.acknowledged === 0);
+      await assert.rejects(withWait.enqueue(job(3)), NotReplicatedError, 'a redelivery is not a 2xx either until a replica holds it');
+
+      await primary.kill();
+      await promote(replica);
+      const promoted = new Valkey(replica.url, { lazyConnect: false });
+      try {
+        const ids = (await promoted.xrange(withWait.keys.jobs, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!).jobId);
+        assert.deepEqual(ids, [1], 'job 2 was answered as stored and is gone; job 3 was refused, so GitHub redelivers it');
+      } finally {
+        promoted.disconnect();
+      }
     } finally {
       client.disconnect();
+      await link.stop();
     }
   });
 });
