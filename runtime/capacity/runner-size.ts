@@ -135,18 +135,23 @@ export function scaledPod(cls: SizedClass, size: { cpu: number; memoryGiB: numbe
 }
 
 /** Runners of a class its NodePool's limits.cpu admits: whole nodes (limits count node vCPUs) times runners per node. */
-export function maxRunners(cls: SizedClass & Pick<RunnerClass, 'nodePoolCpuLimit'>): number {
-  return Math.floor(cls.nodePoolCpuLimit / nodeSize(cls).vcpu) * runnersPerNode(cls);
+export function maxRunners(cls: NodeShape & Pick<RunnerClass, 'nodePoolCpuLimit'>): number {
+  return runnersWithin(cls, cls.nodePoolCpuLimit);
 }
 
+/** What node counting reads of a class (the policies read classes leniently). */
+export type NodeShape = Pick<SizedClass, 'cpu' | 'runnersPerNode'>;
+
 /** Node vCPUs that `runners` runners (or placeholders) of the class occupy: whole nodes. */
-export function nodeCpuFor(cls: SizedClass, runners: number): number {
-  return Math.ceil(runners / runnersPerNode(cls)) * nodeSize(cls).vcpu;
+export function nodeCpuFor(cls: NodeShape, runners: number): number {
+  const n = runnersPerNode(cls);
+  return Math.ceil(runners / n) * cls.cpu * n;
 }
 
 /** The most runners (or placeholders) that `cpu` node vCPUs hold. */
-export function runnersWithin(cls: SizedClass, cpu: number): number {
-  return Math.floor(cpu / nodeSize(cls).vcpu) * runnersPerNode(cls);
+export function runnersWithin(cls: NodeShape, cpu: number): number {
+  const n = runnersPerNode(cls);
+  return Math.floor(cpu / (cls.cpu * n)) * n;
 }
 
 /**
