@@ -13,9 +13,9 @@ export interface FromConfigOptions {
   /** WhenEmpty consolidateAfter of the runner pools. Default 30 s (what the Pulumi program sets). */
   consolidateAfterMs?: number;
   /**
-   * A what-if: the runner pools may also launch instances of 2, 4… × the class, up to this many
-   * runners per node. Default 1: exactly the class's size, as the Pulumi program's NodePools
-   * (runtime/capacity/class-requirements.ts) ask for.
+   * A what-if: the runner pools may also launch instances of 2, 4… × the class's node, up to this
+   * many runners per node. Default: the class's runnersPerNode, exactly what the Pulumi program's
+   * NodePools (runtime/capacity/class-requirements.ts) ask for.
    */
   maxRunnersPerNode?: number;
   /**
@@ -33,12 +33,13 @@ export const SYSTEM_POOL = 'system';
 /** infra/config.ts: cluster.systemNodes defaults (arm64, m7g.large, desired 2). */
 const DEFAULT_SYSTEM_NODES = { arch: 'arm64' as const, instanceTypes: ['m7g.large'], count: 2 };
 
-/** The requirements of a class's pool: its own size, or (what-if) any of 1, 2, 4… × it. */
+/** The requirements of a class's pool: what infra/karpenter-objects.ts asks for, or (what-if) also 2, 4… × that node. */
 export function classPoolRequirements(cls: RunnerClass, maxRunnersPerNode = 1): Requirement[] {
-  const own = classRequirements(cls);
-  if (maxRunnersPerNode <= 1) return own;
+  const perNode = cls.runnersPerNode;
+  const own = classRequirements(cls, { runnersPerNode: perNode });
+  if (maxRunnersPerNode <= perNode) return own;
   const names = new Set<string>();
-  for (let k = 1; k <= maxRunnersPerNode; k *= 2) for (const t of filterInstanceTypes(classRequirements(cls, { runnersPerNode: k }))) names.add(t.name);
+  for (let k = perNode; k <= maxRunnersPerNode; k *= 2) for (const t of filterInstanceTypes(classRequirements(cls, { runnersPerNode: k }))) names.add(t.name);
   const sizeKeys = new Set<string>([INSTANCE_LABEL.cpu, INSTANCE_LABEL.memory]);
   return [...own.filter((r) => !sizeKeys.has(r.key)), { key: INSTANCE_LABEL.instanceType, operator: 'In', values: [...names] }];
 }
@@ -60,6 +61,12 @@ export function nodePoolsFromConfig(doc: ConfigDocument, o: FromConfigOptions = 
     consolidateAfterMs: o.consolidateAfterMs ?? 30_000,
     diskGiB: cls.diskGiB,
   }));
+  doc.classes.forEach((cls, i) => {
+    if (filterInstanceTypes(pools[i]!.requirements).length === 0) {
+      const n = cls.runnersPerNode;
+      throw new Error(`class "${cls.name}": no instance type of ${cls.cpu * n} vCPU / ${cls.memoryGiB * n} GiB in families ${cls.instanceFamilies.join(', ')} (runtime/capacity/instance-types.json), so its NodePool could never launch a node; pick families with that shape (c: 2 GiB per vCPU, m: 4, r: 8)`);
+    }
+  });
   if (o.systemNode !== false) {
     const sys = o.systemNode ?? DEFAULT_SYSTEM_NODES;
     pools.push({

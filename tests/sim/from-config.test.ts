@@ -18,7 +18,7 @@ describe('sim/k8s nodePoolsFromConfig', () => {
     assert.deepEqual(pools.map((p) => p.name), ['arm64-4cpu', 'amd64-2cpu', SYSTEM_POOL]);
     const arm = pools[0]!;
     assert.deepEqual(arm.taints, [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }]);
-    assert.deepEqual(arm.requirements, classRequirements(doc.classes[0]!), 'the same requirements infra/karpenter-objects.ts gives the real NodePool');
+    assert.deepEqual(arm.requirements, classRequirements(doc.classes[0]!, { runnersPerNode: 1 }), 'the same requirements infra/karpenter-objects.ts gives the real NodePool');
     assert.deepEqual(capacityTypesOf(arm), ['spot']);
     assert.deepEqual(capacityTypesOf(pools[1]!), ['spot', 'on-demand'], 'the class default');
     assert.equal(arm.limitsCpu, 64);
