@@ -90,7 +90,7 @@ export async function startLocal(o: LocalOptions = {}): Promise<LocalMode> {
     replicas: o.replicas ?? 1,
     sim: {
       timings: scaledTimings(timeScale),
-      nodePools: nodePoolsFromConfig(document.doc, { consolidateAfterMs: Math.round(document.consolidateAfterMs * timeScale) }),
+      nodePools: nodePoolsFromConfig(document.doc, { consolidateAfterMs: Math.round(document.consolidateAfterMs * timeScale), systemNode: document.systemNodes }),
     },
       github: o.github,
       orchestrator: o.orchestrator,
