@@ -10,7 +10,9 @@ import { bytes, cpuMilli } from './quantity.ts';
  *
  * where a sidecar is an init container with restartPolicy: Always; a sidecar counts itself
  * in its own step. Requests missing from a container default to its limits, as API-server
- * defaulting does.
+ * defaulting does. Pod-level resources (KEP-2837, beta and on by default in 1.34): a resource
+ * set in spec.resources.requests (or, failing that, spec.resources.limits) replaces the
+ * containers' figure for that resource, before the overhead is added.
  */
 
 export interface ContainerLike {
@@ -22,6 +24,7 @@ export interface PodSpecLike {
   containers?: readonly ContainerLike[];
   initContainers?: readonly ContainerLike[];
   overhead?: Record<string, unknown>;
+  resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
 }
 
 /** CPU in millicores and memory in bytes: exact, whatever the quantity's suffix. */
@@ -53,9 +56,17 @@ export function effectiveRequest(spec: PodSpecLike): Request {
       initPeak = max(initPeak, add(r, sidecars));
     }
   }
-  const total = max(add(regular, sidecars), initPeak);
+  const total = podLevel(spec, max(add(regular, sidecars), initPeak));
   const o = spec.overhead;
   return o ? add(total, { cpuMilli: cpuMilli(o.cpu ?? 0), memoryBytes: bytes(o.memory ?? 0) }) : total;
+}
+
+function podLevel(spec: PodSpecLike, fromContainers: Request): Request {
+  const req = spec.resources?.requests ?? {};
+  const lim = spec.resources?.limits ?? {};
+  const cpu = req.cpu ?? lim.cpu;
+  const memory = req.memory ?? lim.memory;
+  return { cpuMilli: cpu === undefined ? fromContainers.cpuMilli : cpuMilli(cpu), memoryBytes: memory === undefined ? fromContainers.memoryBytes : bytes(memory) };
 }
 
 /** The same in the units the capacity module counts: millicores, MiB (not rounded) and one pod slot. */

@@ -16,6 +16,9 @@ describe('capacity: effective pod requests and DaemonSet overhead', () => {
     assert.deepEqual(effectiveRequest({ initContainers: [c('2', '64Mi'), c('100m', '100Mi', 'Always')], containers: [c('500m', '1Gi')] }), { cpuMilli: 2000, memoryBytes: 1124 * Mi });
     assert.deepEqual(effectiveRequest({ containers: [{ resources: { limits: { cpu: '2', memory: '1G' } } }], overhead: { cpu: '250m', memory: '120Mi' } }), { cpuMilli: 2250, memoryBytes: 1e9 + 120 * Mi });
     assert.deepEqual(podRequest({ containers: [c('3750m', '15Gi')] }), { cpuMilli: 3750, memoryMiB: 15360, pods: 1 });
+    // Pod-level resources replace the containers' figure per resource; overhead still adds.
+    assert.deepEqual(effectiveRequest({ resources: { requests: { cpu: '3' } }, containers: [c('1', '1Gi'), c('1', '1Gi')], overhead: { cpu: '100m' } }), { cpuMilli: 3100, memoryBytes: 2048 * Mi });
+    assert.deepEqual(effectiveRequest({ resources: { limits: { memory: '4Gi' } }, containers: [c('1', '1Gi')] }), { cpuMilli: 1000, memoryBytes: 4096 * Mi });
   });
 
   it('every node pays aws-node (with the policy agent), kube-proxy and ebs-csi-node', () => {
