@@ -35,7 +35,7 @@ const DEFAULT_SYSTEM_NODES = { arch: 'arm64' as const, instanceTypes: ['m7g.larg
 
 /** The requirements of a class's pool: its own size, or (what-if) any of 1, 2, 4… × it. */
 export function classPoolRequirements(cls: RunnerClass, maxRunnersPerNode = 1): Requirement[] {
-  const own = classRequirements(cls);
+  const own = classRequirements(cls, { runnersPerNode: cls.runnersPerNode });
   if (maxRunnersPerNode <= 1) return own;
   const names = new Set<string>();
   for (let k = 1; k <= maxRunnersPerNode; k *= 2) for (const t of filterInstanceTypes(classRequirements(cls, { runnersPerNode: k }))) names.add(t.name);
