@@ -73,3 +73,26 @@ for (const file of ['Pulumi.dev.yaml', 'Pulumi.prod-existing-vpc.yaml']) {
     });
   });
 }
+
+describe('a class with runnersPerNode: 2, through the orchestrator and the simulated cluster', function () {
+  this.timeout(60_000);
+  let s: LocalStack | undefined;
+  after(async () => s?.stop());
+
+  it('puts two runners on one node of twice the class\'s size', async () => {
+    const { doc } = loadStackDocument(stackFile('Pulumi.dev.yaml'));
+    const cls = { ...doc.classes[0]!, runnersPerNode: 2 }; // 2cpu-linux-arm64: 2 vCPU / 8 GiB a runner
+    s = await startLocalStack({
+      doc: { ...doc, classes: [cls], pools: [], aliases: [] }, valkeyUrl: testValkeyUrl(), queuePrefix: uniquePrefix('sizing2'),
+      sim: { timings: FAST }, orchestrator: { consumer: { blockMs: 100, reclaimIdleMs: 300, reclaimEveryMs: 100 } },
+    });
+    for (let i = 0; i < 2; i++) s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', `runs-fleet=1/runner=${cls.name}`] });
+    const pods = await eventually(() => runnerPods(s!), (l) => l.length === 2 && l.every(running), 45_000);
+    const hosts = new Set(pods.map((p) => p.spec.nodeName as string));
+    assert.equal(hosts.size, 1, 'both runners share one node');
+    const node = s.sim.store.get('nodes', '', [...hosts][0]!)!;
+    const type = instanceType(node.metadata.labels![INSTANCE_LABEL.instanceType]!);
+    assert.deepEqual([type.vcpu, type.memoryMiB], [4, 16384], `${type.name} is 2 × the class`);
+    assert.deepEqual(runnerAllotment(cls).instanceTypes.includes(type.name), true);
+  });
+});
