@@ -269,8 +269,11 @@ export function parseStackConfig(raw: Record<string, unknown>, ctx: StackContext
 function crossChecks(cfg: Parsed): string[] {
   const problems: string[] = [];
   cfg.classes.forEach((cls, i) => {
-    if (cls.nodePoolCpuLimit < cls.cpu)
-      problems.push(`${PREFIX}classes[${i}].nodePoolCpuLimit must be ≥ the class's cpu (${cls.nodePoolCpuLimit} < ${cls.cpu}): the NodePool must fit one runner`);
+    const nodeCpu = cls.cpu * cls.runnersPerNode;
+    if (cls.nodePoolCpuLimit < nodeCpu)
+      problems.push(cls.runnersPerNode === 1
+        ? `${PREFIX}classes[${i}].nodePoolCpuLimit must be ≥ the class's cpu (${cls.nodePoolCpuLimit} < ${cls.cpu}): the NodePool must fit one runner`
+        : `${PREFIX}classes[${i}].nodePoolCpuLimit must be ≥ cpu × runnersPerNode (${cls.nodePoolCpuLimit} < ${nodeCpu}): the NodePool must fit one node`);
   });
   const vpcCidrs = cfg.network.mode === 'create' ? [cfg.network.cidr] : cfg.network.vpcCidrs;
   const overlapping = vpcCidrs.find((c) => cidrsOverlap(c, cfg.cluster.serviceCidr));

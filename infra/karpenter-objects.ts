@@ -1,5 +1,7 @@
+import { classRequirements } from '../runtime/capacity/class-requirements.ts';
+import { nodeCpuFor } from '../runtime/capacity/runner-size.ts';
 import type { Pool, RunnerClass } from '../runtime/config/document.ts';
-import { INFRA, LABEL, MANAGED_BY, NODE, NODE_CLASS_LABEL, RUNNER_TAINT } from '../runtime/k8s/labels.ts';
+import { INFRA, LABEL, MANAGED_BY, NODE_CLASS_LABEL, RUNNER_TAINT } from '../runtime/k8s/labels.ts';
 
 /**
  * Karpenter objects as plain data (NodePool per runner class, EC2NodeClass per disk
@@ -65,9 +67,9 @@ export function ec2NodeClassSpec(i: NodeClassInputs) {
   };
 }
 
-/** The most CPU the class's warm pools may hold in placeholders: Σ pool.max × class cpu. */
+/** The most node CPU the class's warm pools may hold in placeholders: the whole nodes Σ pool.max placeholders take. */
 export function warmPoolMaxCpu(cls: RunnerClass, pools: readonly Pool[]): number {
-  return pools.filter((p) => p.class === cls.name).reduce((sum, p) => sum + p.max * cls.cpu, 0);
+  return nodeCpuFor(cls, pools.filter((p) => p.class === cls.name).reduce((sum, p) => sum + p.max, 0));
 }
 
 export interface NodePoolSettings {
@@ -97,12 +99,9 @@ export function nodePoolSpec(cls: RunnerClass, s: NodePoolSettings) {
       spec: {
         nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: nodeClassName(cls.diskGiB) },
         taints: [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }],
-        requirements: [
-          { key: NODE.arch, operator: 'In', values: [cls.arch] },
-          { key: NODE.os, operator: 'In', values: ['linux'] },
-          { key: NODE.capacityType, operator: 'In', values: [...cls.capacityTypes] },
-          { key: NODE.instanceFamily, operator: 'In', values: [...cls.instanceFamilies] },
-        ],
+        // Exactly the class's size: were the runner pod not to fit, Karpenter would otherwise pick
+        // the next size up, at twice the price (runtime/capacity/runner-size.ts sizes the pod to fit).
+        requirements: classRequirements(cls, { runnersPerNode: cls.runnersPerNode }).map((r) => ({ ...r, values: [...(r.values ?? [])] })),
         expireAfter: s.expireAfter,
         terminationGracePeriod: `${cls.maxDurationMinutes + 10}m`,
       },

@@ -1,4 +1,7 @@
+import { maxRunners, runnerAllotment } from '../runtime/capacity/runner-size.ts';
 import type { Pool, RunnerClass, RunnerSettings } from '../runtime/config/document.ts';
+
+export { maxRunners };
 
 /**
  * The runner namespace's guard rails as plain data: priority classes, quotas and
@@ -41,12 +44,11 @@ export function priorityClasses(runner: RunnerSettings) {
   };
 }
 
-/** Runners a class can run at once: its NodePool CPU limit divided by its CPU. */
-export function maxRunners(cls: RunnerClass): number {
-  return Math.floor(cls.nodePoolCpuLimit / cls.cpu);
+interface Totals {
+  pods: number;
+  cpuMilli: number;
+  memMi: number;
 }
-
-const memMi = (gib: number) => Math.round(gib * 1024);
 
 /**
  * Quotas scoped by priority class. Placeholders get their own quota: a runner must never
@@ -55,21 +57,17 @@ const memMi = (gib: number) => Math.round(gib * 1024);
  */
 export function runnerQuotas(runner: RunnerSettings, classes: readonly RunnerClass[], pools: readonly Pool[]) {
   const byName = new Map(classes.map((c) => [c.name, c]));
-  const runners = classes.reduce(
-    (acc, c) => {
-      const n = maxRunners(c);
-      return { pods: acc.pods + n, cpuMilli: acc.cpuMilli + n * c.cpu * 1000, memMi: acc.memMi + n * memMi(c.memoryGiB) };
-    },
-    { pods: 0, cpuMilli: 0, memMi: 0 },
-  );
-  const placeholders = pools.reduce(
-    (acc, p) => {
-      const c = byName.get(p.class);
-      if (!c) return acc;
-      return { pods: acc.pods + p.max, cpuMilli: acc.cpuMilli + p.max * c.cpu * 1000, memMi: acc.memMi + p.max * memMi(c.memoryGiB) };
-    },
-    { pods: 0, cpuMilli: 0, memMi: 0 },
-  );
+  // Each runner and each placeholder requests its class's pod budget (runtime/capacity/runner-size.ts).
+  const add = (acc: Totals, c: RunnerClass, n: number): Totals => {
+    const { pod } = runnerAllotment(c);
+    return { pods: acc.pods + n, cpuMilli: acc.cpuMilli + n * pod.cpuMilli, memMi: acc.memMi + n * pod.memoryMiB };
+  };
+  const none: Totals = { pods: 0, cpuMilli: 0, memMi: 0 };
+  const runners = classes.reduce((acc, c) => add(acc, c, maxRunners(c)), none);
+  const placeholders = pools.reduce((acc, p) => {
+    const c = byName.get(p.class);
+    return c ? add(acc, c, p.max) : acc;
+  }, none);
   const scoped = (priorityClass: string, t: typeof runners) => ({
     hard: { pods: String(t.pods), 'requests.cpu': `${t.cpuMilli}m`, 'requests.memory': `${t.memMi}Mi` },
     scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: [priorityClass] }] },

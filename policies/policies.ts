@@ -9,6 +9,7 @@ import { orchestratorPolicies } from './orchestrator.ts';
 import { poolPolicies } from './pools.ts';
 import { runnerNamespacePolicies } from './runner-namespace.ts';
 import { runnerPodPolicies } from './runner-pods.ts';
+import { runnerSizingPolicies } from './runner-sizing.ts';
 import { valkeyPolicies } from './valkey.ts';
 
 /**
@@ -28,6 +29,7 @@ export const policies: Policies = [
   ...nodePoolPolicies,
   ...nodeClassPolicies,
   ...runnerPodPolicies,
+  ...runnerSizingPolicies,
   ...runnerNamespacePolicies,
   ...valkeyPolicies,
   ...orchestratorPolicies,

@@ -1,4 +1,5 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
+import { nodeCpuFor, runnersWithin } from '../runtime/capacity/runner-size.ts';
 import { INFRA } from '../runtime/k8s/labels.ts';
 import { describe, onType, settings } from './lib/define.ts';
 import { isConfigDocumentMap, rawPools, type RawClass, type RawPool } from './lib/config-document.ts';
@@ -76,7 +77,7 @@ interface NodePoolView {
 
 export const warmPoolCpuWithinNodePool: StackValidationPolicy = {
   name: 'warm-pool-cpu-within-nodepool',
-  description: 'The placeholders of a class’s warm pools at their max (Σ max × class cpu) fit within its NodePool’s limits.cpu.',
+  description: 'The placeholders of a class’s warm pools at their max (the whole nodes Σ max placeholders take) fit within its NodePool’s limits.cpu.',
   enforcementLevel: 'mandatory',
   severity: 'high',
   configSchema: budgetSchema,
@@ -121,7 +122,9 @@ export const warmPoolCpuWithinNodePool: StackValidationPolicy = {
 
 function checkBudget(np: NodePoolView, cls: RawClass, pools: RawPool[], share: number, report: (m: string, urn?: string) => void): void {
   const cpu = cls.cpu!;
-  const total = pools.reduce((sum, p) => sum + p.max! * cpu, 0);
+  const shape = { cpu, runnersPerNode: cls.runnersPerNode };
+  // Placeholders take whole nodes of the class's size, as runners do (runtime/capacity/runner-size.ts).
+  const total = nodeCpuFor(shape, pools.reduce((sum, p) => sum + p.max!, 0));
   if (np.limit === undefined) {
     report(`${np.label} has no numeric spec.limits.cpu, so its warm pools (${formatCpu(total)} CPU at max) are unbounded. ` +
       `Fix: set runs-fleet:classes[${cls.index}].nodePoolCpuLimit.`, np.urn);
@@ -129,10 +132,11 @@ function checkBudget(np: NodePoolView, cls: RawClass, pools: RawPool[], share: n
   }
   const budget = np.limit * share;
   if (total <= budget) return;
-  const terms = pools.map((p) => `pool "${p.name}" ${p.max} × ${cpu}`).join(' + ');
+  const perNode = cls.runnersPerNode > 1 ? `, ${cls.runnersPerNode} per ${cpu * cls.runnersPerNode}-vCPU node` : '';
+  const terms = pools.map((p) => `pool "${p.name}" ${p.max} × ${cpu}`).join(' + ') + perNode;
   const lower = pools.length === 1
-    ? `lower runs-fleet:pools[${pools[0]!.index}].max to ≤ ${Math.floor(budget / cpu)}`
-    : `lower the max of ${pools.map((p) => `runs-fleet:pools[${p.index}]`).join(', ')} so that Σ max × ${cpu} ≤ ${formatCpu(budget)}`;
+    ? `lower runs-fleet:pools[${pools[0]!.index}].max to ≤ ${runnersWithin(shape, budget)}`
+    : `lower the max of ${pools.map((p) => `runs-fleet:pools[${p.index}]`).join(', ')} so that Σ max ≤ ${runnersWithin(shape, budget)}`;
   report(`${np.label}: its warm pools may hold ${formatCpu(total)} CPU of placeholders (${terms}), over ${budgetText(np.limit, share)}; ` +
     `runners of class "${cls.name}" would queue behind placeholders. Fix: ${lower}, or raise runs-fleet:classes[${cls.index}].nodePoolCpuLimit to ≥ ${Math.ceil(total / share)}.`, np.urn);
 }

@@ -8,7 +8,7 @@ import { ConfigError } from '../runtime/util/errors.ts';
 import { createLogger } from '../runtime/log.ts';
 import { startSimCluster, type SimTimings } from './k8s/cluster.ts';
 import { nodePoolsFromConfig, seedPriorityClasses } from './k8s/from-config.ts';
-import type { NodePool } from './k8s/model/nodepool.ts';
+import { instanceTypesRequirement, type NodePool } from './k8s/model/nodepool.ts';
 
 const USAGE = `Usage: npm run sim -- --kubeconfig FILE [--config FILE] [--port N] [--fast]
 
@@ -27,12 +27,14 @@ serves until SIGINT or SIGTERM.
 const DEFAULT_POOLS: NodePool[] = [
   {
     name: 'default',
-    instanceTypes: [2, 4, 8, 16].map((cpu) => ({ name: `m7i.${({ 2: 'large', 4: 'xlarge', 8: '2xlarge', 16: '4xlarge' } as Record<number, string>)[cpu]}`, cpu, memoryGiB: cpu * 4 })),
-    capacityTypes: ['spot', 'on-demand'],
+    requirements: [
+      instanceTypesRequirement('m7i.large', 'm7i.xlarge', 'm7i.2xlarge', 'm7i.4xlarge'),
+      { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['spot', 'on-demand'] },
+    ],
     limitsCpu: 64,
     consolidateAfterMs: 30_000,
   },
-  { name: 'system', instanceTypes: [{ name: 'm7i.2xlarge', cpu: 8, memoryGiB: 32 }], initialNodes: 1 },
+  { name: 'system', requirements: [instanceTypesRequirement('m7i.2xlarge')], initialNodes: 1 },
 ];
 
 async function main(): Promise<number> {

@@ -15,7 +15,8 @@ import { startControlServer, type ControlServer } from './demo/control-server.ts
 import { FlowTracker, type TrackedJob } from './demo/flow.ts';
 import { formatTransition } from './demo/format.ts';
 import type { GitHubDoubleOptions, SimJob } from './github/double.ts';
-import { DEFAULT_TIMINGS, type SimTimings } from './k8s/cluster.ts';
+import { DEFAULT_TIMINGS, simTimings, type SimTimings } from './k8s/cluster.ts';
+import { EKS_TIMINGS, scaleTimings } from './k8s/timing-profile.ts';
 import { nodePoolsFromConfig } from './k8s/from-config.ts';
 import { startRunnerAgent, type RunnerAgent, type RunnerAgentOptions } from './runner-agent.ts';
 import { loadStackDocument, type StackDocument } from './stack-document.ts';
@@ -65,13 +66,9 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
+/** The EKS timing profile (sim/k8s/timing-profile.ts) at `scale` × real time. */
 export function scaledTimings(scale: number): SimTimings {
-  const t = DEFAULT_TIMINGS;
-  const s = (ms: number) => Math.max(1, Math.round(ms * scale));
-  return {
-    imagePullMs: s(t.imagePullMs as number), containerStartMs: s(t.containerStartMs), readinessMs: s(t.readinessMs),
-    provisioningMs: s(t.provisioningMs), batchIdleMs: s(t.batchIdleMs), batchMaxMs: s(t.batchMaxMs),
-  };
+  return simTimings(scaleTimings(EKS_TIMINGS, scale));
 }
 
 /** Starts local mode in this process; stop() stops everything it started, Valkey included. */
@@ -93,7 +90,7 @@ export async function startLocal(o: LocalOptions = {}): Promise<LocalMode> {
     replicas: o.replicas ?? 1,
     sim: {
       timings: scaledTimings(timeScale),
-      nodePools: nodePoolsFromConfig(document.doc, { consolidateAfterMs: Math.round(document.consolidateAfterMs * timeScale) }),
+      nodePools: nodePoolsFromConfig(document.doc, { consolidateAfterMs: Math.round(document.consolidateAfterMs * timeScale), systemNode: document.systemNodes }),
     },
       github: o.github,
       orchestrator: o.orchestrator,
@@ -120,7 +117,7 @@ export async function startLocal(o: LocalOptions = {}): Promise<LocalMode> {
     writeFileSync(webhookSecretFile, stack.webhookSecret, { mode: 0o600 });
     agent = startRunnerAgent({
       sim: stack.sim, github: stack.github, namespace: RUNNER_NAMESPACE,
-      runMs: o.jobRunMs ?? (() => 10_000), startupMs: Math.round(5_000 * timeScale), ...o.agent,
+      runMs: o.jobRunMs ?? (() => 10_000), startupMs: scaleTimings(EKS_TIMINGS, timeScale).runnerStartMs, ...o.agent,
     });
     control = await startControlServer({ github: stack.github, sim: stack.sim, port: o.controlPort });
     const a = agent;

@@ -15,6 +15,8 @@ export interface StackDocument {
   /** `runs-fleet:karpenter.consolidateAfter` in ms: how long an empty runner node stays. */
   consolidateAfterMs: number;
   namespaces: { system: string; runners: string };
+  /** `runs-fleet:cluster.systemNodes`: the system node group the sim's system pool copies. */
+  systemNodes: { arch: 'arm64' | 'amd64'; instanceTypes: string[]; count: number };
 }
 
 // Local mode uses the GitHub double's key and its own webhook secret; the stack's
@@ -64,6 +66,7 @@ export function loadStackDocument(file: string): StackDocument {
     file,
     consolidateAfterMs: durationMs(cfg.karpenter.consolidateAfter),
     namespaces: cfg.namespaces,
+    systemNodes: { arch: cfg.cluster.systemNodes.arch, instanceTypes: [...cfg.cluster.systemNodes.instanceTypes], count: cfg.cluster.systemNodes.desired },
   };
 }
 

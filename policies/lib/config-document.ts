@@ -41,6 +41,8 @@ export interface RawClass {
   index: number;
   name: string;
   cpu: number | undefined;
+  /** What the pools' node arithmetic needs (runtime/capacity/runner-size.ts); 1 when unset. */
+  runnersPerNode: number;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -59,7 +61,9 @@ export function rawPools(props: Json): { pools: RawPool[]; classes: RawClass[] }
       .map((s, i) => ({ name: String(s?.name ?? `#${i}`), min: num(s?.min) }))
       .filter((s): s is { name: string; min: number } => s.min !== undefined),
   }));
-  const classes = asArray(raw.classes).map((c, index): RawClass => ({ index, name: String(c?.name ?? ''), cpu: num(c?.cpu) }));
+  const classes = asArray(raw.classes).map((c, index): RawClass => ({
+    index, name: String(c?.name ?? ''), cpu: num(c?.cpu), runnersPerNode: num(c?.runnersPerNode) ?? 1,
+  }));
   return { pools, classes };
 }
 
@@ -80,7 +84,7 @@ export interface PodSubject {
  */
 export function podSubjects(raw: Json): PodSubject[] {
   const runner = lenient(RunnerSettings, raw.runner ?? {}, RunnerSettings.parse({}));
-  const classes = asArray(raw.classes).map((c) => lenient(RunnerClass, c, { capacityTypes: ['spot', 'on-demand'], maxDurationMinutes: 360, pendingTimeoutSeconds: 600 }) as RunnerClass);
+  const classes = documentClasses(raw);
   const runnerPods = classes.map((cls, i): PodSubject => ({
     what: `class "${cls.name}" runner pod template`,
     source: `runs-fleet:classes[${i}] and runs-fleet:runner, rendered by buildClassPodTemplate (runtime/k8s/pod-template.ts)`,
@@ -99,6 +103,12 @@ export function podSubjects(raw: Json): PodSubject[] {
     }];
   });
   return [...runnerPods, ...placeholders];
+}
+
+/** The document's classes, each with the schema's defaults when it accepts it, else as written over those defaults. */
+export function documentClasses(raw: Json): RunnerClass[] {
+  const defaults = { capacityTypes: ['spot', 'on-demand'], maxDurationMinutes: 360, pendingTimeoutSeconds: 600, runnersPerNode: 1 };
+  return asArray(raw.classes).map((c) => lenient(RunnerClass, c, defaults) as RunnerClass);
 }
 
 /** The schema's reading of `value` when it accepts it, else `value` over `defaults`. */

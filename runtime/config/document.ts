@@ -28,10 +28,15 @@ export const RunnerClass = z.object({
   /** Referenced by `runner=<name>` and by pools; names the NodePool. */
   name: dnsLabel,
   arch: Arch,
-  /** vCPUs a runner pod of this class requests (runner + Docker sidecar). */
+  /** vCPUs of a runner of this class: its nodes have cpu × runnersPerNode vCPUs (runtime/capacity/runner-size.ts). */
   cpu: z.number().int().min(1).max(192),
-  /** GiB of memory a runner pod requests. */
+  /** GiB of memory of a runner: its nodes have memoryGiB × runnersPerNode GiB. */
   memoryGiB: z.number().min(1).max(1536),
+  /**
+   * Runners one node of the class holds. The runner pod requests its share of what the node
+   * offers after Karpenter's reserves and the DaemonSets, so a class fits its instance size.
+   */
+  runnersPerNode: z.number().int().min(1).max(32).default(1),
   /** GiB of node root volume for this class (one EC2NodeClass per distinct size). */
   diskGiB: z.number().int().min(20).max(16384),
   capacityTypes: z.array(CapacityType).min(1).default(['spot', 'on-demand']),

@@ -4,7 +4,7 @@ import type { ConfigDocument } from '../config/document.ts';
 import type { ResolvedRunner } from '../labels/types.ts';
 import type { QueuedJob } from '../queue/types.ts';
 import { ANNOTATION, COMPONENT, JIT_ENV, JIT_SECRET_KEY, LABEL, MANAGED_BY, NODE, RUNNER_CONTAINER } from './labels.ts';
-import { buildClassPodTemplate, containerResources } from './pod-template.ts';
+import { buildClassPodTemplate, runnerPodResources } from './pod-template.ts';
 
 /**
  * Names of a job's Kubernetes objects: deterministic from job id and run attempt, so
@@ -101,7 +101,8 @@ function podTemplate(input: BuildRunnerInput, secretName: string, labels: Record
   pointJitAt(runnerContainer, secretName);
 
   if (runner.cpu !== runner.class.cpu || runner.memoryGiB !== runner.class.memoryGiB) {
-    const res = containerResources({ cpu: runner.cpu, memoryGiB: runner.memoryGiB });
+    const res = runnerPodResources(runner.class, { cpu: runner.cpu, memoryGiB: runner.memoryGiB });
+    spec.resources = res.pod;
     runnerContainer.resources = res.runner;
     const dind = spec.initContainers?.find((c) => c.restartPolicy === 'Always');
     if (dind) dind.resources = res.dind;

@@ -1,12 +1,11 @@
 import type { V1PodTemplateSpec, V1ResourceRequirements } from '@kubernetes/client-node';
+import { scaledPod, splitPod, type Share, type SizedClass } from '../capacity/runner-size.ts';
 import type { RunnerClass, RunnerSettings } from '../config/document.ts';
 import {
   ANNOTATION, COMPONENT, DIND_CONTAINER, JIT_ENV, JIT_SECRET_KEY, LABEL, MANAGED_BY, NODE, NODE_CLASS_LABEL,
   RUNNER_CONTAINER, RUNNER_TAINT,
 } from './labels.ts';
 
-/** The Docker sidecar's share of a runner pod; the runner container gets the rest. */
-const DIND_REQUEST = { cpuMilli: 250, memoryMiB: 512 };
 /** The actions-runner image's `runner` user and `docker` group. */
 const RUNNER_UID = 1001;
 const DOCKER_GID = 123;
@@ -18,21 +17,40 @@ export interface PodSize {
   memoryGiB: number;
 }
 
-/** Total requests of a runner pod of this size: what a placeholder must request to hold its place. */
-export function podRequests(size: PodSize): { cpu: string; memory: string } {
-  return { cpu: `${Math.round(size.cpu * 1000)}m`, memory: `${Math.round(size.memoryGiB * 1024)}Mi` };
+const cpu = (s: Share) => `${s.cpuMilli}m`;
+const mem = (s: Share) => `${s.memoryMiB}Mi`;
+const quantities = (s: Share) => ({ cpu: cpu(s), memory: mem(s) });
+
+/**
+ * What a runner pod of the class requests as a whole (runtime/capacity/runner-size.ts): its
+ * share of the instance's allocatable after the DaemonSets. A placeholder requests the same.
+ */
+export function podRequests(cls: SizedClass, size: PodSize = cls): { cpu: string; memory: string } {
+  return quantities(scaledPod(cls, size));
 }
 
-/** Requests and limits of the runner and sidecar containers; their requests add up to podRequests(size). */
-export function containerResources(size: PodSize): { runner: V1ResourceRequirements; dind: V1ResourceRequirements } {
-  const cpuMilli = Math.round(size.cpu * 1000);
-  const memMiB = Math.round(size.memoryGiB * 1024);
-  const dindCpu = Math.min(DIND_REQUEST.cpuMilli, Math.floor(cpuMilli / 4));
-  const dindMem = Math.min(DIND_REQUEST.memoryMiB, Math.floor(memMiB / 4));
-  const limits = { cpu: `${cpuMilli}m`, memory: `${memMiB}Mi` };
+export interface RunnerPodResources {
+  /** Pod-level requests and limits (Kubernetes ≥ 1.34, PodLevelResources beta, on by default). */
+  pod: V1ResourceRequirements;
+  runner: V1ResourceRequirements;
+  dind: V1ResourceRequirements;
+}
+
+/**
+ * Requests and limits of a runner pod. The two containers' requests add up to the pod's
+ * budget, and the pod-level limit is that budget: the runner and the Docker sidecar together
+ * can never use more than the class, while either alone may use all of it (a `docker build`
+ * runs in the sidecar's cgroup, a native build in the runner's). Each container's own limit
+ * is the budget too, since a container limit may not exceed the pod's.
+ */
+export function runnerPodResources(cls: SizedClass, size: PodSize = cls): RunnerPodResources {
+  const pod = scaledPod(cls, size);
+  const { runner, dind } = splitPod(pod);
+  const limits = quantities(pod);
   return {
-    runner: { requests: { cpu: `${cpuMilli - dindCpu}m`, memory: `${memMiB - dindMem}Mi` }, limits },
-    dind: { requests: { cpu: `${dindCpu}m`, memory: `${dindMem}Mi` }, limits },
+    pod: { requests: quantities(pod), limits },
+    runner: { requests: quantities(runner), limits: { ...limits } },
+    dind: { requests: quantities(dind), limits: { ...limits } },
   };
 }
 
@@ -52,7 +70,7 @@ export function classPlacement(cls: RunnerClass) {
  * renders it into the config document and the runtime fills in per-job fields.
  */
 export function buildClassPodTemplate(cls: RunnerClass, runner: RunnerSettings): V1PodTemplateSpec {
-  const res = containerResources(cls);
+  const res = runnerPodResources(cls);
   const { nodeSelector, tolerations } = classPlacement(cls);
   return {
     metadata: {
@@ -69,6 +87,7 @@ export function buildClassPodTemplate(cls: RunnerClass, runner: RunnerSettings):
       nodeSelector,
       tolerations,
       securityContext: { fsGroup: DOCKER_GID, seccompProfile: { type: 'RuntimeDefault' } },
+      resources: res.pod,
       initContainers: [
         {
           name: DIND_CONTAINER,

@@ -1,3 +1,5 @@
+import { instanceTypes } from '../capacity/catalog.ts';
+import { classInstanceTypes } from '../capacity/runner-size.ts';
 import type { RunnerClass } from '../config/document.ts';
 import type { LabelErrorReason } from './errors.ts';
 import type { RunnerRequest } from './types.ts';
@@ -21,10 +23,32 @@ export function misfit(request: RunnerRequest, cls: RunnerClass): Misfit | undef
   const outside = request.families?.filter((f) => !cls.instanceFamilies.includes(f));
   if (outside?.length)
     return { reason: 'family_not_in_class', detail: `family ${outside.join('+')} is not among class ${cls.name}'s families (${cls.instanceFamilies.join(', ')})` };
+  const sized = sizedFamilies(request, cls);
+  if (sized) return sized;
   if (!request.spot && !cls.capacityTypes.includes('on-demand'))
     return { reason: 'on_demand_unavailable', detail: `spot=false asked but class ${cls.name} runs on ${cls.capacityTypes.join(', ')} capacity only` };
   return undefined;
 }
+
+/**
+ * The class's NodePool admits only instances of its size (runtime/capacity/runner-size.ts),
+ * so a family without that size could never get a node: the pod would wait until it timed out.
+ * A class the catalog cannot size (a local config), or a family it does not list, is not judged.
+ */
+function sizedFamilies(request: RunnerRequest, cls: RunnerClass): Misfit | undefined {
+  if (!request.families && request.gen === undefined) return undefined;
+  const types = classInstanceTypes(cls);
+  if (!types.length || request.families?.some((f) => !knownFamily(f))) return undefined;
+  const ok = types.filter((t) => (!request.families || request.families.includes(t.family)) && (request.gen === undefined || t.generation === request.gen));
+  if (ok.length) return undefined;
+  const asked = [request.families ? `family ${request.families.join('+')}` : '', request.gen !== undefined ? `gen=${request.gen}` : ''].filter(Boolean).join(' and ');
+  return {
+    reason: 'family_not_in_class',
+    detail: `${asked} has no instance of class ${cls.name}'s size (${cls.cpu * cls.runnersPerNode} vCPU / ${cls.memoryGiB * cls.runnersPerNode} GiB; its nodes are ${types.map((t) => t.name).join(', ')})`,
+  };
+}
+
+const knownFamily = (f: string) => instanceTypes().some((t) => t.family === f);
 
 /** Smallest first: by cpu, then memory, then disk, then name (a stable, config-order-free order). */
 export function compareClasses(a: RunnerClass, b: RunnerClass): number {

@@ -13,10 +13,15 @@ import { Kubelet } from './controllers/kubelet.ts';
 import { failPod, PodGarbageCollector } from './controllers/pod-gc.ts';
 import { PodIndex } from './controllers/pod-index.ts';
 import { Provisioner } from './controllers/provisioner.ts';
+import { DaemonSetController } from './controllers/daemonset.ts';
+import { NodeCosts, type NodeCostReport } from './controllers/node-cost.ts';
+import { EKS_DAEMONSETS, type DaemonSetInfo } from '../../runtime/capacity/daemonsets.ts';
+import type { PriceOptions } from '../../runtime/capacity/price.ts';
+import { EKS_TIMINGS, type TimingProfile } from './timing-profile.ts';
 import { Scheduler } from './controllers/scheduler.ts';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished.ts';
 import { kubeconfigYaml, makeKubeConfig } from './kubeconfig.ts';
-import type { NodePool } from './model/nodepool.ts';
+import { daemonOverhead, poolInstanceTypes, type NodePool } from './model/nodepool.ts';
 import { defaultContainerRunMs, OutcomeRules, type PodMatch, type PodOutcome } from './model/outcomes.ts';
 import { isTerminal } from './model/pods.ts';
 import { Rng } from './model/random.ts';
@@ -25,28 +30,27 @@ import { startApiServer, type ApiServer } from './server/http.ts';
 import { ObjectStore } from './store/store.ts';
 import { WatchHub } from './store/watch-hub.ts';
 
+/** The cluster's delays; defaults from the one timing profile (timing-profile.ts, each number sourced there). */
 export interface SimTimings {
-  /** Pulling an image a node does not have yet. Default 2 s. */
+  /** Pulling an image a node does not have yet. Default: its size at the profile's pull rate. */
   imagePullMs: number | ((image: string) => number);
-  /** Image present → container running. Default 500 ms. */
+  /** Image present → container running. */
   containerStartMs: number;
-  /** Running → ready for containers with a readiness (or sidecar startup) probe. Default 1 s. */
+  /** Running → ready for containers with a readiness (or sidecar startup) probe. */
   readinessMs: number;
-  /** Karpenter's decision → Node Ready. Default 40 s. */
+  /** Karpenter's decision → Node Ready. */
   provisioningMs: number;
-  /** Karpenter batch window idle / max. Defaults 1 s / 10 s. */
+  /** Karpenter batch window idle / max. */
   batchIdleMs: number;
   batchMaxMs: number;
 }
 
-export const DEFAULT_TIMINGS: SimTimings = {
-  imagePullMs: 2_000,
-  containerStartMs: 500,
-  readinessMs: 1_000,
-  provisioningMs: 40_000,
-  batchIdleMs: 1_000,
-  batchMaxMs: 10_000,
-};
+export function simTimings(p: TimingProfile): SimTimings {
+  const { runnerStartMs: _runner, ...cluster } = p;
+  return cluster;
+}
+
+export const DEFAULT_TIMINGS: SimTimings = simTimings(EKS_TIMINGS);
 
 export interface SimClusterOptions<C extends SimClock = SimClock> {
   /** 'real' (default): wall-clock time. 'virtual': a VirtualClock starting at `startAt`. Or a clock of your own. */
@@ -57,6 +61,10 @@ export interface SimClusterOptions<C extends SimClock = SimClock> {
   port?: number;
   nodePools?: NodePool[];
   timings?: Partial<SimTimings>;
+  /** The DaemonSets on every node; default the EKS ones (runtime/capacity/daemonsets.ts). */
+  daemonSets?: readonly DaemonSetInfo[];
+  /** Spot price ratio for Karpenter's choice and the cost report (runtime/capacity/price.ts). */
+  price?: PriceOptions;
   /** How long a main container runs before exiting 0; undefined = until deleted. Default: the pod's `sim.runs-fleet.io/run-ms` annotation; pause runs forever. */
   containerRunMs?: (pod: KObject, container: any) => number | undefined;
   /** How long a container takes to stop after SIGTERM; undefined = the whole grace period (then SIGKILL). pause stops at once. */
@@ -103,6 +111,8 @@ export interface SimCluster<C extends SimClock = SimClock> {
   endWatches(): void;
   /** Nodes Karpenter has decided to launch that are not Ready yet. */
   inflightNodeClaims(): { name: string; pool: string; instanceType: string; pods: string[] }[];
+  /** Node-seconds and dollars per instance type and capacity type, from launch to deletion. */
+  nodeCost(): NodeCostReport;
   stop(): Promise<void>;
 }
 
@@ -119,6 +129,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   if (options.logger) clock.onTimerError ??= (err) => log.error({ err }, 'sim: a controller timer failed');
   const timings = { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) };
   const pools = options.nodePools ?? [];
+  // A pool no catalog type satisfies is a mistake in the options: say so before anything starts.
+  for (const p of pools) poolInstanceTypes(p);
   const recordEvents = options.recordEvents ?? true;
   const store = new ObjectStore();
   const hub = new WatchHub(store, options.watchHistoryLimit ?? 10_000);
@@ -133,9 +145,19 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     containerStopMs: options.containerStopMs ?? (() => undefined),
     outcomes,
   });
-  const provisioner = new Provisioner(api, clock, log, { pools, provisioningMs: timings.provisioningMs, batchIdleMs: timings.batchIdleMs, batchMaxMs: timings.batchMaxMs, recordEvents });
+  const daemonSetList = options.daemonSets ?? EKS_DAEMONSETS;
+  const daemonSets = new DaemonSetController(api, clock, index, log);
+  daemonSets.install(daemonSetList);
+  const costs = new NodeCosts(api, clock, options.price);
+  const provisioner = new Provisioner(api, clock, log, {
+    pools, provisioningMs: timings.provisioningMs, batchIdleMs: timings.batchIdleMs, batchMaxMs: timings.batchMaxMs, recordEvents, price: options.price, daemonOverhead: daemonOverhead(daemonSetList),
+    onLaunch: (name, type, ct) => costs.start(name, type, ct),
+    onNodeCreated: (name) => daemonSets.place(name),
+  });
   const controllers: { stop(): void }[] = [
     index,
+    daemonSets,
+    costs,
     kubelet,
     new Scheduler(api, clock, index, log, { recordEvents }),
     provisioner,
@@ -146,10 +168,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new GarbageCollector(api, clock, log),
     new TtlAfterFinishedController(api, clock, log),
   ];
-  provisioner.createInitialNodes();
 
   let server: ApiServer;
   try {
+    provisioner.createInitialNodes();
     server = await startApiServer({ registry: api, hub, clock, log, port: options.port, bookmarkIntervalMs: options.bookmarkIntervalMs });
   } catch (e) {
     for (const c of controllers) c.stop();
@@ -196,6 +218,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     compactWatchHistory: () => hub.compact(),
     endWatches: () => server.watches.endAll(),
     inflightNodeClaims: () => provisioner.inflightClaims(),
+    nodeCost: () => costs.report(),
     async stop() {
       for (const c of controllers) c.stop();
       if (clock instanceof VirtualClock) clock.stopAutoAdvance();

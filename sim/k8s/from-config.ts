@@ -4,63 +4,75 @@ import { priorityClasses } from '../../infra/runner-guardrails.ts';
 import type { Registry } from './api/registry.ts';
 import { resource } from './api/resources.ts';
 import type { KObject } from './api/types.ts';
-import type { InstanceType, NodePool } from './model/nodepool.ts';
+import type { NodePool } from './model/nodepool.ts';
+import type { KubeletSettings } from '../../runtime/capacity/allocatable.ts';
+import { filterInstanceTypes, INSTANCE_LABEL, type Requirement } from '../../runtime/capacity/catalog.ts';
+import { classRequirements, systemRequirements } from '../../runtime/capacity/class-requirements.ts';
 
 export interface FromConfigOptions {
   /** WhenEmpty consolidateAfter of the runner pools. Default 30 s (what the Pulumi program sets). */
   consolidateAfterMs?: number;
-  /** How many runners of its class the largest node holds: sizes are 1, 2, 4… up to this. Default 4. */
+  /**
+   * A what-if: the runner pools may also launch instances of 2, 4… × the class's node, up to this
+   * many runners per node. Default: the class's runnersPerNode, exactly what the Pulumi program's
+   * NodePools (runtime/capacity/class-requirements.ts) ask for.
+   */
   maxRunnersPerNode?: number;
-  /** The untainted system node for everything that is not a runner. Default 8 vCPU / 32 GiB, one node. */
-  systemNode?: { cpu: number; memoryGiB: number; count?: number } | false;
+  /**
+   * The untainted system nodes for everything that is not a runner. Default: the Pulumi
+   * program's default system node group (infra/config.ts cluster.systemNodes): 2 × m7g.large.
+   */
+  systemNode?: { arch: 'arm64' | 'amd64'; instanceTypes: string[]; count?: number } | false;
+  /** The EC2NodeClass kubelet settings of every pool; AL2023 defaults when absent. */
+  kubelet?: KubeletSettings;
 }
 
 /** The pool name of the untainted system node(s). */
 export const SYSTEM_POOL = 'system';
 
-const SIZE_NAMES: Record<number, string> = {
-  1: 'medium', 2: 'large', 4: 'xlarge', 8: '2xlarge', 12: '3xlarge', 16: '4xlarge', 24: '6xlarge', 32: '8xlarge',
-  48: '12xlarge', 64: '16xlarge', 96: '24xlarge', 128: '32xlarge', 192: '48xlarge',
-};
+/** infra/config.ts: cluster.systemNodes defaults (arm64, m7g.large, desired 2). */
+const DEFAULT_SYSTEM_NODES = { arch: 'arm64' as const, instanceTypes: ['m7g.large'], count: 2 };
 
-/** An EC2-style name for a size (`c7g.2xlarge`), or `<family>.<n>vcpu` where EC2 has none. */
-export function instanceTypeName(family: string, cpu: number): string {
-  return `${family}.${SIZE_NAMES[cpu] ?? `${cpu}vcpu`}`;
-}
-
-/** Instance types that hold 1, 2, 4… runners of the class, in each of its families. */
-export function classInstanceTypes(cls: RunnerClass, maxRunnersPerNode = 4): InstanceType[] {
-  const out: InstanceType[] = [];
-  for (let k = 1; k <= maxRunnersPerNode; k *= 2) {
-    for (const family of cls.instanceFamilies) out.push({ name: instanceTypeName(family, cls.cpu * k), cpu: cls.cpu * k, memoryGiB: cls.memoryGiB * k });
-  }
-  return out;
+/** The requirements of a class's pool: what infra/karpenter-objects.ts asks for, or (what-if) also 2, 4… × that node. */
+export function classPoolRequirements(cls: RunnerClass, maxRunnersPerNode = 1): Requirement[] {
+  const perNode = cls.runnersPerNode;
+  const own = classRequirements(cls, { runnersPerNode: perNode });
+  if (maxRunnersPerNode <= perNode) return own;
+  const names = new Set<string>();
+  for (let k = perNode; k <= maxRunnersPerNode; k *= 2) for (const t of filterInstanceTypes(classRequirements(cls, { runnersPerNode: k }))) names.add(t.name);
+  const sizeKeys = new Set<string>([INSTANCE_LABEL.cpu, INSTANCE_LABEL.memory]);
+  return [...own.filter((r) => !sizeKeys.has(r.key)), { key: INSTANCE_LABEL.instanceType, operator: 'In', values: [...names] }];
 }
 
 /**
  * The NodePools the Pulumi program would create for this config: one per runner class —
- * nodes labelled `runs-fleet.io/class=<class>` and the class's arch, tainted for runners only,
- * its capacity types, limits.cpu = nodePoolCpuLimit, WhenEmpty consolidation — plus an
- * untainted system pool with one node for the orchestrator and other non-runner pods.
+ * nodes labelled `runs-fleet.io/class=<class>`, tainted for runners only, the class's
+ * requirements (arch, capacity types, families, its own size), limits.cpu = nodePoolCpuLimit,
+ * its disk, WhenEmpty consolidation — plus an untainted system pool for non-runner pods.
  */
 export function nodePoolsFromConfig(doc: ConfigDocument, o: FromConfigOptions = {}): NodePool[] {
   const pools: NodePool[] = doc.classes.map((cls) => ({
     name: cls.name,
     labels: { [NODE_CLASS_LABEL]: cls.name },
     taints: [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }],
-    arch: cls.arch,
-    capacityTypes: [...cls.capacityTypes],
-    instanceTypes: classInstanceTypes(cls, o.maxRunnersPerNode),
+    requirements: classPoolRequirements(cls, o.maxRunnersPerNode),
+    ...(o.kubelet ? { kubelet: o.kubelet } : {}),
     limitsCpu: cls.nodePoolCpuLimit,
     consolidateAfterMs: o.consolidateAfterMs ?? 30_000,
+    diskGiB: cls.diskGiB,
   }));
+  doc.classes.forEach((cls, i) => {
+    if (filterInstanceTypes(pools[i]!.requirements).length === 0) {
+      const n = cls.runnersPerNode;
+      throw new Error(`class "${cls.name}": no instance type of ${cls.cpu * n} vCPU / ${cls.memoryGiB * n} GiB in families ${cls.instanceFamilies.join(', ')} (runtime/capacity/instance-types.json), so its NodePool could never launch a node; pick families with that shape (c: 2 GiB per vCPU, m: 4, r: 8)`);
+    }
+  });
   if (o.systemNode !== false) {
-    const sys = o.systemNode ?? { cpu: 8, memoryGiB: 32 };
+    const sys = o.systemNode ?? DEFAULT_SYSTEM_NODES;
     pools.push({
       name: SYSTEM_POOL,
-      arch: 'amd64',
-      capacityTypes: ['on-demand'],
-      instanceTypes: [{ name: instanceTypeName('m7i', sys.cpu), cpu: sys.cpu, memoryGiB: sys.memoryGiB }],
+      requirements: systemRequirements(sys),
+      ...(o.kubelet ? { kubelet: o.kubelet } : {}),
       initialNodes: sys.count ?? 1,
       weight: 0,
     });

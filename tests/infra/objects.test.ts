@@ -7,8 +7,8 @@ import { renderConfigDocument } from '../../infra/config-document.ts';
 
 const doc = parseConfigDocument({
   classes: [
-    { name: 'small', arch: 'arm64', cpu: 2, memoryGiB: 8, diskGiB: 50, instanceFamilies: ['c7g'], nodePoolCpuLimit: 65 },
-    { name: 'big', arch: 'amd64', cpu: 8, memoryGiB: 32, diskGiB: 200, instanceFamilies: ['c7i'], nodePoolCpuLimit: 64, maxDurationMinutes: 60 },
+    { name: 'small', arch: 'arm64', cpu: 2, memoryGiB: 8, diskGiB: 50, instanceFamilies: ['m7g'], nodePoolCpuLimit: 65 },
+    { name: 'big', arch: 'amd64', cpu: 8, memoryGiB: 32, diskGiB: 200, instanceFamilies: ['m7i'], nodePoolCpuLimit: 64, maxDurationMinutes: 60 },
   ],
   pools: [
     { name: 'a', class: 'small', min: 1, max: 4 },
@@ -19,17 +19,36 @@ const doc = parseConfigDocument({
 const [small, big] = doc.classes as [typeof doc.classes[0], typeof doc.classes[0]];
 
 describe('infra objects (pure)', () => {
-  it('sums warm-pool CPU per class from pool max × class cpu', () => {
+  it('sums warm-pool CPU per class in the whole nodes its placeholders take', () => {
     assert.equal(warmPoolMaxCpu(small, doc.pools), (4 + 2) * 2);
     assert.equal(warmPoolMaxCpu(big, doc.pools), 3 * 8);
+    // Two per node: 6 placeholders take 3 nodes of 4 vCPU; 5 would take 3 as well.
+    assert.equal(warmPoolMaxCpu({ ...small, runnersPerNode: 2 }, doc.pools), 3 * 4);
+    assert.equal(warmPoolMaxCpu({ ...small, runnersPerNode: 2 }, doc.pools.map((p) => (p.name === 'b' ? { ...p, max: 1 } : p))), 3 * 4);
+  });
+
+  it('pins each NodePool to instances of exactly its class\'s size', () => {
+    const req = (c: typeof small) => new Map(nodePoolSpec(c, { consolidateAfter: '1m', expireAfter: '720h' }).template.spec.requirements.map((r) => [r.key, r.values]));
+    assert.deepEqual(req(big).get('karpenter.k8s.aws/instance-cpu'), ['8']);
+    assert.deepEqual(req(big).get('karpenter.k8s.aws/instance-memory'), ['32768']);
+    assert.deepEqual(req(big).get('karpenter.k8s.aws/instance-family'), ['m7i']);
+    assert.deepEqual(req({ ...small, runnersPerNode: 2 }).get('karpenter.k8s.aws/instance-cpu'), ['4']);
+    assert.deepEqual(req({ ...small, runnersPerNode: 2 }).get('karpenter.k8s.aws/instance-memory'), ['16384']);
   });
 
   it('scopes quotas by priority class so placeholders never use the runners\' quota', () => {
     assert.equal(maxRunners(small), 32);
     const q = runnerQuotas(doc.runner, doc.classes, doc.pools);
-    assert.deepEqual(q.runners.hard, { pods: String(32 + 8), 'requests.cpu': `${(32 * 2 + 8 * 8) * 1000}m`, 'requests.memory': `${(32 * 8 + 8 * 32) * 1024}Mi` });
+    // A runner requests what its node has after reserves and DaemonSets: m7g.large 1930m / 6844 MiB − 180m / 104 MiB,
+    // m7i.2xlarge 7910m / 29317 MiB − the same (allocatable.md's table, daemonsets.ts).
+    const pod = { small: { cpu: 1750, mem: 6740 }, big: { cpu: 7730, mem: 29213 } };
+    assert.deepEqual(q.runners.hard, {
+      pods: String(32 + 8), 'requests.cpu': `${32 * pod.small.cpu + 8 * pod.big.cpu}m`, 'requests.memory': `${32 * pod.small.mem + 8 * pod.big.mem}Mi`,
+    });
     assert.deepEqual(q.runners.scopeSelector.matchExpressions[0]!.values, [doc.runner.priorityClassName]);
-    assert.deepEqual(q.placeholders.hard, { pods: '9', 'requests.cpu': `${(6 * 2 + 3 * 8) * 1000}m`, 'requests.memory': `${(6 * 8 + 3 * 32) * 1024}Mi` });
+    assert.deepEqual(q.placeholders.hard, {
+      pods: '9', 'requests.cpu': `${6 * pod.small.cpu + 3 * pod.big.cpu}m`, 'requests.memory': `${6 * pod.small.mem + 3 * pod.big.mem}Mi`,
+    });
     assert.deepEqual(q.placeholders.scopeSelector.matchExpressions[0]!.values, [doc.runner.placeholderPriorityClassName]);
     assert.equal(q.objects.hard['count/jobs.batch'], String(2 * 40 + 10));
   });

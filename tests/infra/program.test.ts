@@ -57,6 +57,9 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
       assert.deepEqual(req.get('kubernetes.io/arch'), [cls.arch]);
       assert.deepEqual(req.get('karpenter.sh/capacity-type'), cls.capacityTypes);
       assert.deepEqual(req.get('karpenter.k8s.aws/instance-family'), cls.instanceFamilies);
+      // Instances of exactly the class's size, which its runner pod is sized to fit (runtime/capacity/runner-size.ts).
+      assert.deepEqual(req.get('karpenter.k8s.aws/instance-cpu'), [String(cls.cpu)]);
+      assert.deepEqual(req.get('karpenter.k8s.aws/instance-memory'), [String(cls.memoryGiB * 1024)]);
       assert.equal(np.spec.disruption.consolidationPolicy, 'WhenEmpty');
       assert.ok(np.spec.disruption.budgets.length > 0);
       // Runner pods select exactly what these nodes carry.

@@ -37,6 +37,10 @@ const rows: [spec: string, want: Want | LabelErrorReason][] = [
   ['runner=4cpu-linux-arm64/arch=amd64', 'arch_mismatch'],
   ['runner=4cpu-linux-arm64/family=c8g', 'family_not_in_class'],
   ['runner=4cpu-linux-arm64/family=c7g+c8g', 'family_not_in_class'],
+  // The NodePool admits only the class's size (4 vCPU / 16 GiB): m7g.xlarge, not c7g.xlarge (8 GiB), no 8th generation.
+  ['runner=4cpu-linux-arm64/family=m7g', { className: '4cpu-linux-arm64' }],
+  ['runner=4cpu-linux-arm64/family=c7g', 'family_not_in_class'],
+  ['runner=4cpu-linux-arm64/gen=8', 'family_not_in_class'],
   ['runner=16cpu-spot-arm64/spot=false', 'on_demand_unavailable'],
   // pools
   ['pool=default', { className: '4cpu-linux-arm64', pool: 'default', cpu: 4 }],

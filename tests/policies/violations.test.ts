@@ -182,6 +182,21 @@ const CASES: Case[] = [
     alsoTrips: ['runner-pods-no-host-access', 'runner-pods-no-service-account-token', 'runner-pods-privileged-only-dind', 'runner-pods-pinned-images'],
     expect: [/ConfigMap .*cannot check runner and placeholder pods: config\.json is not JSON.*Fix: /],
   },
+  // Runner sizing (the class-edit cases run the program: tests/policies/runner-sizing.test.ts)
+  {
+    policy: 'runner-class-fits-instance', what: 'a stale pod template sized to the nominal class, each container limited to all of it',
+    craft: (dev) => withDocument(dev, (doc) => {
+      const spec = doc.classes[1].podTemplate.spec;
+      delete spec.resources;
+      const whole = { cpu: '4000m', memory: '16384Mi' };
+      spec.containers[0].resources = { requests: { cpu: '3750m', memory: '15872Mi' }, limits: whole };
+      spec.initContainers[0].resources = { requests: { cpu: '250m', memory: '512Mi' }, limits: whole };
+    }),
+    expect: [
+      /ConfigMap .*class "4cpu-linux-arm64" \(runs-fleet:classes\[1\]\): its runner pod template requests 4000m CPU \/ 16384 MiB, more than the 3740m CPU \/ 13999 MiB an instance of its size has for it after the DaemonSets.*Fix: let the program render runs-fleet:classes\[1\]\.podTemplate again/,
+      /class "4cpu-linux-arm64" \(runs-fleet:classes\[1\]\): its runner and Docker containers may together use 32768 MiB memory, more than the pod's 13999 MiB\. Fix: /,
+    ],
+  },
   // Runner namespace
   {
     policy: 'runner-namespace-default-deny-ingress', what: 'no default-deny ingress policy',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { buildRunnerObjects, runnerObjectName } from '../../runtime/k8s/build-runner-job.ts';
 import { ANNOTATION, JIT_ENV, LABEL, NODE, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
+import { runnerAllotment } from '../../runtime/capacity/runner-size.ts';
 import { podRequests } from '../../runtime/k8s/pod-template.ts';
 import { parseRunsOn } from '../../runtime/labels/parse.ts';
 import { resolveRunner } from '../../runtime/labels/resolve.ts';
@@ -71,16 +72,19 @@ describe('runner Job and Secret builder', () => {
   });
 
   it('sizes the pod within the class and pins on-demand, families and generation when asked', () => {
-    const { job: j } = build('runs-fleet=1/runner=8cpu-linux-arm64/cpu=2+4/spot=false/family=c7g/gen=7');
+    const { job: j, runner: resolved } = build('runs-fleet=1/runner=8cpu-linux-arm64/cpu=2+4/spot=false/family=m7g/gen=7');
     const spec = j.spec!.template.spec!;
     const runner = spec.containers.find((c) => c.name === 'runner')!;
     const dind = spec.initContainers![0]!;
     const milli = (q: string) => Number(q.replace('m', ''));
-    assert.equal(milli(runner.resources!.requests!.cpu!) + milli(dind.resources!.requests!.cpu!), 4000);
-    assert.equal(podRequests({ cpu: 4, memoryGiB: 16 }).cpu, '4000m');
+    // Half the class (4 of 8 vCPU) gets half its budget: two such runners share one m7g.2xlarge.
+    const half = Math.floor(runnerAllotment(resolved.class).pod.cpuMilli / 2);
+    assert.equal(milli(runner.resources!.requests!.cpu!) + milli(dind.resources!.requests!.cpu!), half);
+    assert.equal(podRequests(resolved.class, { cpu: 4, memoryGiB: 16 }).cpu, `${half}m`);
+    assert.deepEqual(spec.resources, { requests: podRequests(resolved.class, { cpu: 4, memoryGiB: 16 }), limits: podRequests(resolved.class, { cpu: 4, memoryGiB: 16 }) });
     assert.equal(spec.nodeSelector![NODE.capacityType], 'on-demand');
     const terms = spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchExpressions!;
-    assert.deepEqual(terms.find((t) => t.key === NODE.instanceFamily)?.values, ['c7g']);
+    assert.deepEqual(terms.find((t) => t.key === NODE.instanceFamily)?.values, ['m7g']);
     assert.deepEqual(terms.find((t) => t.key === NODE.instanceGeneration)?.values, ['7']);
   });
 

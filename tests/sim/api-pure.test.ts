@@ -3,7 +3,7 @@ import { jsonEqual } from '../../sim/k8s/api/equal.ts';
 import { jsonPatch, mergePatch } from '../../sim/k8s/api/patch.ts';
 import { resource } from '../../sim/k8s/api/resources.ts';
 import { labelSelectorMatcher, parseFieldSelector, parseLabelSelector } from '../../sim/k8s/api/selectors.ts';
-import { cpuMilli, bytes } from '../../sim/k8s/model/quantity.ts';
+import { cpuMilli, bytes } from '../../runtime/capacity/quantity.ts';
 
 describe('sim/k8s API building blocks', () => {
   it('matches label selectors like the API server', () => {

@@ -46,7 +46,8 @@ describe('npm run sim (sim/cli.ts)', () => {
       kc.loadFromFile(kubeconfig);
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const nodes = await core.listNode();
-      assert.deepEqual(nodes.items.map((n) => n.metadata!.labels!['karpenter.sh/nodepool']), ['system']);
+      // The default system node group: 2 × m7g.large (infra/config.ts cluster.systemNodes).
+      assert.deepEqual(nodes.items.map((n) => [n.metadata!.labels!['karpenter.sh/nodepool'], n.metadata!.labels!['node.kubernetes.io/instance-type']]), [['system', 'm7g.large'], ['system', 'm7g.large']]);
       const pcs = await kc.makeApiClient(k8s.SchedulingV1Api).listPriorityClass();
       assert.ok(pcs.items.some((p) => p.metadata!.name === 'runs-fleet-placeholder' && p.value === -10));
       if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0) {

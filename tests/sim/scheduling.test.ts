@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import type { VirtualClock } from '../../sim/k8s/clock.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
-import type { NodePool } from '../../sim/k8s/model/nodepool.ts';
+import { instanceTypesRequirement, type NodePool } from '../../sim/k8s/model/nodepool.ts';
 import { podRequests } from '../../sim/k8s/model/resources.ts';
 import { RUNNER_TAINT, NODE, NODE_CLASS_LABEL } from '../../runtime/k8s/labels.ts';
 import { jobBody } from './fixtures.ts';
@@ -15,17 +15,17 @@ function runnerPool(over: Partial<NodePool> = {}): NodePool {
     name: 'small',
     labels: { [NODE_CLASS_LABEL]: 'small' },
     taints: [{ ...RUNNER_TAINT }],
-    arch: 'arm64',
-    capacityTypes: ['spot', 'on-demand'],
-    instanceTypes: [1, 2, 4].map((k) => ({ name: `c7g.${({ 1: 'xlarge', 2: '2xlarge', 4: '4xlarge' } as Record<number, string>)[k]}`, cpu: 4 * k, memoryGiB: 8 * k })),
+    requirements: [instanceTypesRequirement('c7g.xlarge', 'c7g.2xlarge', 'c7g.4xlarge'), SPOT_OR_ON_DEMAND],
     limitsCpu: 64,
     consolidateAfterMs: 30_000,
     ...over,
   };
 }
 
-const ONE_SIZE = [{ name: 'c7g.xlarge', cpu: 4, memoryGiB: 8 }];
+const SPOT_OR_ON_DEMAND = { key: NODE.capacityType, operator: 'In' as const, values: ['spot', 'on-demand'] };
+const ONE_SIZE = [instanceTypesRequirement('c7g.xlarge'), SPOT_OR_ON_DEMAND];
 
+/** Default 3 CPU: a 4-vCPU node has 3740m left for pods after kube-reserved (80m) and the DaemonSets (180m), so one such pod fills it. */
 function pod(name: string, o: { cpu?: string; priorityClassName?: string; runner?: boolean; annotations?: Record<string, string>; image?: string; restartPolicy?: string } = {}): k8s.V1Pod {
   return {
     metadata: { name, ...(o.annotations ? { annotations: o.annotations } : {}) },
@@ -34,7 +34,7 @@ function pod(name: string, o: { cpu?: string; priorityClassName?: string; runner
       ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
       ...(o.priorityClassName ? { priorityClassName: o.priorityClassName } : {}),
       ...(o.runner !== false ? { nodeSelector: { [NODE_CLASS_LABEL]: 'small' }, tolerations: TOLERATE_RUNNERS } : {}),
-      containers: [{ name: 'c', image: o.image ?? 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: o.cpu ?? '4', memory: '1Gi' } } }],
+      containers: [{ name: 'c', image: o.image ?? 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: o.cpu ?? '3', memory: '1Gi' } } }],
     },
   };
 }
@@ -82,7 +82,7 @@ describe('sim/k8s scheduling, preemption and Karpenter-like provisioning', () =>
   });
 
   it('places pods by node selector and tolerations, and explains why a pod is unschedulable', async () => {
-    await start([runnerPool({ initialNodes: 1, consolidateAfterMs: undefined }), { name: 'system', instanceTypes: [{ name: 'm7i.2xlarge', cpu: 8, memoryGiB: 32 }], initialNodes: 1 }]);
+    await start([runnerPool({ initialNodes: 1, consolidateAfterMs: undefined }), { name: 'system', requirements: [instanceTypesRequirement('m7i.2xlarge')], initialNodes: 1 }]);
     await core.createNamespacedPod({ namespace: ns, body: pod('runner', {}) });
     await core.createNamespacedPod({ namespace: ns, body: pod('app', { runner: false, cpu: '1' }) });
     const intolerant = pod('intolerant', { cpu: '1' });
@@ -101,7 +101,7 @@ describe('sim/k8s scheduling, preemption and Karpenter-like provisioning', () =>
   });
 
   it('preempts a placeholder for a runner: DisruptionTarget PreemptionByScheduler, nomination, then binding', async () => {
-    await start([runnerPool({ initialNodes: 1, consolidateAfterMs: undefined, limitsCpu: 16, instanceTypes: ONE_SIZE })]);
+    await start([runnerPool({ initialNodes: 1, consolidateAfterMs: undefined, limitsCpu: 16, requirements: ONE_SIZE })]);
     await core.createNamespacedPod({ namespace: ns, body: pod('placeholder', { priorityClassName: 'placeholder', image: 'registry.k8s.io/pause:3.10' }) });
     await until('placeholder running', () => get('placeholder')?.status?.phase === 'Running', { clock });
     const warmNode = get('placeholder')!.spec.nodeName;
@@ -131,7 +131,7 @@ describe('sim/k8s scheduling, preemption and Karpenter-like provisioning', () =>
   });
 
   it('never preempts for a pod with preemptionPolicy Never', async () => {
-    await start([runnerPool({ initialNodes: 1, consolidateAfterMs: undefined, limitsCpu: 4, instanceTypes: ONE_SIZE })]);
+    await start([runnerPool({ initialNodes: 1, consolidateAfterMs: undefined, limitsCpu: 4, requirements: ONE_SIZE })]);
     const sched = sim.makeKubeConfig().makeApiClient(k8s.SchedulingV1Api);
     await sched.createPriorityClass({ body: { metadata: { name: 'high-polite' }, value: 5000, preemptionPolicy: 'Never' } });
     await core.createNamespacedPod({ namespace: ns, body: pod('low', { priorityClassName: 'placeholder' }) });
@@ -142,7 +142,7 @@ describe('sim/k8s scheduling, preemption and Karpenter-like provisioning', () =>
     assert.equal(get('low')!.metadata.deletionTimestamp, undefined);
     assert.equal(get('polite')!.spec.nodeName, undefined);
     assert.match(cond(get('polite'), 'PodScheduled').message, /preemptionPolicy=Never/);
-    assert.equal(nodes().length, 1, 'the pool limit (4 vCPU) allows no second node');
+    assert.equal(sim.store.list('nodes').length, 1, 'the pool limit (4 vCPU) allows no second node');
   });
 
   it('provisions a node for unschedulable pods after the provisioning delay, with the NodePool labels and taints', async () => {

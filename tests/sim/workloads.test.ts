@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import type { VirtualClock } from '../../sim/k8s/clock.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
+import { instanceTypesRequirement, type NodePool } from '../../sim/k8s/model/nodepool.ts';
 import { RUN_MS_ANNOTATION } from '../../sim/k8s/model/outcomes.ts';
 import { deploymentBody, jobBody } from './fixtures.ts';
 import { mergePatch, uniqueName, until } from './helpers.ts';
 
-const POOL = { name: 'general', instanceTypes: [{ name: 'm7i.4xlarge', cpu: 16, memoryGiB: 64 }], initialNodes: 2 };
+const POOL: NodePool = { name: 'general', requirements: [instanceTypesRequirement('m7i.4xlarge')], initialNodes: 2 };
 
 describe('sim/k8s workloads: Jobs, Deployments, garbage collection, graceful deletion', () => {
   let sim: SimCluster<VirtualClock>;

@@ -19,7 +19,7 @@ import { queuedJob } from '../support/jobs.ts';
 const NS = 'runners';
 const PULL_MS = 20_000;
 const doc = parseConfigDocument({
-  classes: [{ name: '4cpu-linux-arm64', arch: 'arm64', cpu: 4, memoryGiB: 16, diskGiB: 50, instanceFamilies: ['c7g'], nodePoolCpuLimit: 64 }],
+  classes: [{ name: '4cpu-linux-arm64', arch: 'arm64', cpu: 4, memoryGiB: 16, diskGiB: 50, instanceFamilies: ['c7g', 'm7g'], nodePoolCpuLimit: 64 }],
   pools: [{ name: 'default', class: '4cpu-linux-arm64', min: 1, max: 1 }],
 });
 

@@ -4,10 +4,12 @@ import { resource } from '../api/resources.ts';
 import type { Stored } from '../api/types.ts';
 import type { SimClock, SimTimer } from '../clock.ts';
 import { NODE } from '../../../runtime/k8s/labels.ts';
-import { buildNode, capacityTypesOf, podFits, smallestFit, type CapacityType, type InstanceType, type NodePool } from '../model/nodepool.ts';
+import type { InstanceTypeInfo } from '../../../runtime/capacity/catalog.ts';
+import type { PriceOptions } from '../../../runtime/capacity/price.ts';
+import { cpuMilli } from '../../../runtime/capacity/quantity.ts';
+import { allocatableOf, buildNode, capacityTypesOf, cheapestFit, podFits, poolInstanceTypes, type CapacityType, type FitOptions, type NodePool } from '../model/nodepool.ts';
 import { findCondition, podKey, podPriority } from '../model/pods.ts';
 import { add, podRequests, type Res, ZERO, fitsIn } from '../model/resources.ts';
-import { allocatableOf } from '../model/nodepool.ts';
 import type { StoreEvent } from '../store/store.ts';
 import { splitKey } from './queue.ts';
 
@@ -23,12 +25,20 @@ export interface ProvisionerOptions {
   /** …or this long after it opened. */
   batchMaxMs: number;
   recordEvents: boolean;
+  /** Spot price ratio for choosing offerings (runtime/capacity/price.ts). */
+  price?: PriceOptions;
+  /** The DaemonSets' requests, which every new node must hold besides its pods. */
+  daemonOverhead: Res;
+  /** Called with each new node's name right after it is created (its DaemonSet pods, its cost). */
+  onNodeCreated?: (name: string, pool: NodePool, type: InstanceTypeInfo, capacityType: CapacityType) => void;
+  /** Called when a claim is launched: EC2 bills from launch, not from Ready. */
+  onLaunch?: (name: string, type: InstanceTypeInfo, capacityType: CapacityType) => void;
 }
 
 interface Claim {
   name: string;
   pool: NodePool;
-  type: InstanceType;
+  type: InstanceTypeInfo;
   capacityType: CapacityType;
   requests: Res;
   pods: Stored[];
@@ -44,9 +54,9 @@ export function isProvisionable(pod: Stored): boolean {
 
 /**
  * Karpenter's provisioner, condensed: pending unschedulable pods are batched (idle/max
- * window), packed onto new nodes first-fit by priority and size, each node of the smallest
- * instance type of a compatible NodePool that holds its pods and keeps the pool within
- * limits.cpu. The Node appears after provisioningMs; pods already promised to an in-flight
+ * window), packed onto new nodes first-fit by priority and size, each node of the cheapest
+ * offering (instance type × capacity type, priced from the catalog) of a compatible NodePool
+ * whose allocatable less the DaemonSets holds its pods and keeps the pool within limits.cpu. The Node appears after provisioningMs; pods already promised to an in-flight
  * node are not provisioned again.
  */
 export class Provisioner {
@@ -77,9 +87,15 @@ export class Provisioner {
   /** Creates the pools' initial nodes (e.g. the system node) at once. */
   createInitialNodes(): void {
     for (const pool of this.o.pools) {
-      const largest = [...pool.instanceTypes].sort((a, b) => b.cpu - a.cpu)[0];
-      if (!largest) continue;
-      for (let i = 0; i < (pool.initialNodes ?? 0); i++) this.createNode(pool, largest, capacityTypesOf(pool).includes('on-demand') ? 'on-demand' : capacityTypesOf(pool)[0]!);
+      if (!pool.initialNodes) continue;
+      const allowed = capacityTypesOf(pool);
+      const offer = cheapestFit(pool, [], ZERO, Infinity, this.fit(allowed.includes('on-demand') ? ['on-demand'] : allowed));
+      if (!offer) throw new Error(`sim NodePool "${pool.name}": none of its instance types holds the DaemonSets, so its initial nodes cannot exist`);
+      for (let i = 0; i < pool.initialNodes; i++) {
+        const name = `${pool.name}-${this.api.rng.suffix()}`;
+        this.o.onLaunch?.(name, offer.type, offer.capacityType);
+        this.createNode(pool, offer.type, offer.capacityType, name);
+      }
     }
   }
 
@@ -144,16 +160,16 @@ export class Provisioner {
     const byName = new Map(this.o.pools.map((p) => [p.name, p]));
     for (const n of this.api.store.iterate(nodesT)) {
       const pool = byName.get(n.metadata.labels?.[NODE.nodePool] ?? '');
-      if (pool) used.set(pool, (used.get(pool) ?? 0) + Number(n.status?.capacity?.cpu ?? 0));
+      if (pool) used.set(pool, (used.get(pool) ?? 0) + cpuMilli(n.status?.capacity?.cpu ?? 0) / 1000);
     }
-    for (const c of this.inflight.values()) used.set(c.pool, (used.get(c.pool) ?? 0) + c.type.cpu);
+    for (const c of this.inflight.values()) used.set(c.pool, (used.get(c.pool) ?? 0) + c.type.vcpu);
     return used;
   }
 
   private packIntoInflight(pod: Stored): boolean {
     const req = podRequests(pod);
     for (const c of this.inflight.values()) {
-      if (!fitsIn(add(c.requests, req), allocatableOf(c.type)) || !podFits(pod, c.pool, c.type, c.capacityType)) continue;
+      if (!fitsIn(add(add(c.requests, req), this.o.daemonOverhead), allocatableOf(c.pool, c.type)) || !podFits(pod, c.pool, c.type, c.capacityType)) continue;
       c.requests = add(c.requests, req);
       c.pods.push(pod);
       this.promised.set(pod.metadata.uid, c.name);
@@ -167,9 +183,9 @@ export class Provisioner {
     const req = podRequests(pod);
     for (const c of fresh) {
       const pods = [...c.pods, pod];
-      const grown = smallestFit(c.pool, pods, add(c.requests, req), c.capacityType, this.remainingCpu(c.pool, fresh) + c.type.cpu);
+      const grown = cheapestFit(c.pool, pods, add(c.requests, req), this.remainingCpu(c.pool, fresh) + c.type.vcpu, this.fit([c.capacityType]));
       if (!grown) continue;
-      c.type = grown;
+      c.type = grown.type;
       c.requests = add(c.requests, req);
       c.pods = pods;
       return true;
@@ -181,21 +197,23 @@ export class Provisioner {
     const req = podRequests(pod);
     const pools = [...this.o.pools].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0) || a.name.localeCompare(b.name));
     for (const pool of pools) {
-      for (const ct of preferredCapacityTypes(pool)) {
-        const type = smallestFit(pool, [pod], req, ct, this.remainingCpu(pool, fresh));
-        if (!type) continue;
-        fresh.push({ name: `${pool.name}-${this.api.rng.suffix()}`, pool, type, capacityType: ct, requests: add(ZERO, req), pods: [pod] });
-        return true;
-      }
+      const offer = cheapestFit(pool, [pod], req, this.remainingCpu(pool, fresh), this.fit());
+      if (!offer) continue;
+      fresh.push({ name: `${pool.name}-${this.api.rng.suffix()}`, pool, type: offer.type, capacityType: offer.capacityType, requests: add(ZERO, req), pods: [pod] });
+      return true;
     }
     return false;
+  }
+
+  private fit(capacityTypes?: CapacityType[]): FitOptions {
+    return { overhead: this.o.daemonOverhead, ...(this.o.price ? { price: this.o.price } : {}), ...(capacityTypes ? { capacityTypes } : {}) };
   }
 
   /** vCPUs the pool may still add: limits.cpu minus its nodes, in-flight claims and this batch's claims. */
   private remainingCpu(pool: NodePool, fresh: Claim[]): number {
     if (pool.limitsCpu === undefined) return Infinity;
     let used = this.usedCpu.get(pool) ?? 0;
-    for (const c of fresh) if (c.pool === pool) used += c.type.cpu;
+    for (const c of fresh) if (c.pool === pool) used += c.type.vcpu;
     return pool.limitsCpu - used;
   }
 
@@ -203,6 +221,7 @@ export class Provisioner {
   private launch(claims: Claim[]): void {
     for (const claim of claims) {
       this.inflight.set(claim.name, claim);
+      this.o.onLaunch?.(claim.name, claim.type, claim.capacityType);
       for (const p of claim.pods) {
         this.promised.set(p.metadata.uid, claim.name);
         if (this.o.recordEvents) this.api.recordEvent(p, 'Normal', 'Nominated', `Pod should schedule on: nodeclaim/${claim.name}`, 'karpenter');
@@ -220,30 +239,27 @@ export class Provisioner {
     for (const claim of claims) claim.timer = timer;
   }
 
-  private createNode(pool: NodePool, type: InstanceType, capacityType: CapacityType, name = `${pool.name}-${this.api.rng.suffix()}`): void {
+  private createNode(pool: NodePool, type: InstanceTypeInfo, capacityType: CapacityType, name: string): void {
     const n = this.ipCounter++;
     const ip = `10.0.${(n >> 8) & 255}.${n & 255}`;
     try {
       this.api.create(nodesT, '', buildNode(pool, type, capacityType, name, this.clock.now(), ip));
     } catch (e) {
       this.log.warn({ err: e, node: name }, 'sim provisioner: creating the node failed');
+      return;
     }
+    this.o.onNodeCreated?.(name, pool, type, capacityType);
   }
 
   private warnOnce(pod: Stored): void {
     if (this.warned.has(pod.metadata.uid)) return;
     this.warned.add(pod.metadata.uid);
     if (this.o.recordEvents) {
-      const fitting = this.o.pools.filter((pool) => pool.instanceTypes.some((t) => capacityTypesOf(pool).some((ct) => podFits(pod, pool, t, ct))));
+      const fitting = this.o.pools.filter((pool) => poolInstanceTypes(pool).some((t) => capacityTypesOf(pool).some((ct) => podFits(pod, pool, t, ct))));
       const msg = fitting.length
         ? `Failed to schedule pod, all available instance types exceed limits for nodepool: ${fitting.map((p) => `"${p.name}"`).join(', ')}`
         : 'Failed to schedule pod, incompatible with all nodepools';
       this.api.recordEvent(pod, 'Warning', 'FailedScheduling', msg, 'karpenter');
     }
   }
-}
-
-function preferredCapacityTypes(pool: NodePool): CapacityType[] {
-  const allowed = capacityTypesOf(pool);
-  return (['spot', 'on-demand'] as const).filter((ct) => allowed.includes(ct));
 }

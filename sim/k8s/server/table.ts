@@ -52,6 +52,12 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Available', type: 'integer', cell: (o) => o.status?.availableReplicas ?? 0 },
     age,
   ],
+  daemonsets: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (o) => o.status?.desiredNumberScheduled ?? 0 },
+    { name: 'Current', type: 'integer', cell: (o) => o.status?.currentNumberScheduled ?? 0 },
+    age,
+  ],
   events: [
     { name: 'Last Seen', type: 'string', cell: (o, now) => ageOf(o.lastTimestamp ?? o.metadata.creationTimestamp, now) },
     { name: 'Type', type: 'string', cell: (o) => o.type ?? '' },

@@ -1,0 +1,77 @@
+import type { ResourceValidationPolicy } from '@pulumi/policy';
+import { effectiveRequest, type PodSpecLike } from '../runtime/capacity/pod-request.ts';
+import { bytes, cpuMilli } from '../runtime/capacity/quantity.ts';
+import { runnerAllotment, sizingProblems, type Share } from '../runtime/capacity/runner-size.ts';
+import type { RunnerClass } from '../runtime/config/document.ts';
+import { describe, onType } from './lib/define.ts';
+import { documentClasses, documentJson, isConfigDocumentMap } from './lib/config-document.ts';
+import { asArray, isObject, TYPE, type Json } from './lib/types.ts';
+
+/**
+ * A class names the instance size its runners run on. If its runner pod does not fit that
+ * instance's allocatable after the DaemonSets, Karpenter launches the next size up (twice
+ * the price, half the runners the limits assume) or, with the NodePool pinned to the size,
+ * nothing at all. These rules check the classes and their rendered pod templates against
+ * the one sizing computation (runtime/capacity/runner-size.ts).
+ */
+
+const MiB = 2 ** 20;
+const fmt = (s: Share) => `${s.cpuMilli}m CPU / ${s.memoryMiB} MiB`;
+
+/** The kubelet's effective request; pod-level requests, when set, replace the containers' sum (PodLevelResources). */
+function podTemplateRequest(spec: Json): Share {
+  const r = effectiveRequest(spec as PodSpecLike);
+  const pod = isObject(spec.resources?.requests) ? spec.resources.requests : {};
+  return {
+    cpuMilli: pod.cpu !== undefined ? cpuMilli(pod.cpu) : r.cpuMilli,
+    memoryMiB: Math.ceil((pod.memory !== undefined ? bytes(pod.memory) : r.memoryBytes) / MiB),
+  };
+}
+
+/** What runner and dind may use together: the pod-level limit, else the sum of the containers' limits (unset: unbounded). */
+function podTemplateLimit(spec: Json): Share {
+  const pod = isObject(spec.resources?.limits) ? spec.resources.limits : {};
+  const containers = [...asArray(spec.containers), ...asArray(spec.initContainers).filter((c) => c?.restartPolicy === 'Always')];
+  const sum = (key: 'cpu' | 'memory', parse: (q: unknown) => number) =>
+    containers.reduce((acc, c) => (c?.resources?.limits?.[key] === undefined ? Infinity : acc + parse(c.resources.limits[key])), 0);
+  return {
+    cpuMilli: pod.cpu !== undefined ? cpuMilli(pod.cpu) : sum('cpu', cpuMilli),
+    memoryMiB: pod.memory !== undefined ? bytes(pod.memory) / MiB : sum('memory', bytes) / MiB,
+  };
+}
+
+function templateProblems(cls: RunnerClass, at: string): string[] {
+  const spec = (cls.podTemplate as Json | undefined)?.spec;
+  if (!isObject(spec)) return [];
+  const budget = runnerAllotment(cls).pod;
+  const fix = `let the program render ${at}.podTemplate again (pulumi up; buildClassPodTemplate in runtime/k8s/pod-template.ts sizes it)`;
+  const problems: string[] = [];
+  const req = podTemplateRequest(spec);
+  if (req.cpuMilli > budget.cpuMilli || req.memoryMiB > budget.memoryMiB)
+    problems.push(`class "${cls.name}" (${at}): its runner pod template requests ${fmt(req)}, more than the ${fmt(budget)} an instance of its size has for it after the DaemonSets, so it will not schedule there. Fix: ${fix}`);
+  const limit = podTemplateLimit(spec);
+  if (limit.memoryMiB > budget.memoryMiB)
+    problems.push(`class "${cls.name}" (${at}): its runner and Docker containers may together use ${Number.isFinite(limit.memoryMiB) ? `${limit.memoryMiB} MiB` : 'unbounded'} memory, more than the pod's ${budget.memoryMiB} MiB. Fix: ${fix}`);
+  return problems;
+}
+
+export const runnerClassFitsInstance: ResourceValidationPolicy = {
+  name: 'runner-class-fits-instance',
+  description: 'Every runner class has an instance of its size in its families, and its runner pod (runner + Docker sidecar, as the kubelet counts it) fits that instance’s allocatable after the DaemonSets, with runner and Docker limited together to that budget.',
+  enforcementLevel: 'mandatory',
+  severity: 'high',
+  validateResource: onType(TYPE.configMap, (props, args, report) => {
+    if (!isConfigDocumentMap(props)) return args.notApplicable('not the runs-fleet config document');
+    const read = documentJson(props);
+    if (!read.ok) return; // runner-pods-* report an unreadable document.
+    const label = describe('ConfigMap', props, args.name);
+    for (const [i, cls] of documentClasses(read.raw).entries()) {
+      if (typeof cls.cpu !== 'number' || typeof cls.memoryGiB !== 'number' || !Array.isArray(cls.instanceFamilies)) continue; // the program rejects these
+      const at = `runs-fleet:classes[${i}]`;
+      const problems = sizingProblems(cls, at);
+      for (const p of problems.length ? problems : templateProblems(cls, at)) report(`${label}: ${p}.`);
+    }
+  }),
+};
+
+export const runnerSizingPolicies = [runnerClassFitsInstance];
