@@ -21,6 +21,10 @@ import { createIngressMetrics } from './ingress/metrics.ts';
 import { createIngressServer, listen } from './ingress/server.ts';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './k8s/client.ts';
 import { parseRunsOn } from './labels/parse.ts';
+import { resolveRunner } from './labels/resolve.ts';
+import type { RunnerRequest } from './labels/types.ts';
+import { createRejectionMetrics } from './controllers/rejections/metrics.ts';
+import { createRejections } from './controllers/rejections/rejections.ts';
 import { validateAliases } from './labels/validate.ts';
 import { ConfigError } from './util/errors.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -112,8 +116,19 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   const provisionDeps = {
     kube, github, records, doc: () => config.current(), namespace: env.runnerNamespace, clock, log, metrics: provisionerMetrics,
   };
+  const rejections = createRejections({
+    records, valkey: command, prefix, github, doc: () => config.current(), clock, log, metrics: createRejectionMetrics(registry),
+  });
+  const handle = async (entry: Parameters<typeof provision>[0], signal: AbortSignal) => {
+    try {
+      return await provision(entry, { ...provisionDeps, signal });
+    } catch (err) {
+      rejections.onPermanent(entry.job, err);
+      throw err;
+    }
+  };
   const consumer = new Consumer(
-    { queue, handle: (entry, signal) => provision(entry, { ...provisionDeps, signal }), clock, log, metrics: provisionerMetrics },
+    { queue, handle, clock, log, metrics: provisionerMetrics },
     { concurrency: env.concurrency, ...options.consumer },
   );
 
@@ -137,7 +152,15 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
   const server = createIngressServer({
     secrets: () => secrets,
-    classify: (labels) => parseRunsOn(labels, config.current().aliases),
+    // Resolved against the classes before the answer, so a job no class can serve is
+    // `rejected` at once instead of queued and dead-lettered later.
+    classify: (labels) => {
+      const doc = config.current();
+      const request = parseRunsOn(labels, doc.aliases);
+      if (request) resolveRunner(request as RunnerRequest, doc);
+      return request;
+    },
+    onRejected: (job, err) => rejections.onRejected(job, err),
     enqueue: (job) => queue.enqueue(job),
     onJobEvent: async (event) => {
       await handleJobEvent(event, { kube, github, records, namespace: env.runnerNamespace, clock, log });
@@ -163,6 +186,7 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
       unsubscribeWarmPool();
       await warmPoolLoop.stop();
       await Promise.all([consumer.stop(), lifecycle.stop()]);
+      await rejections.settled();
       await config.stop();
       await github.close();
       await kube.close();
