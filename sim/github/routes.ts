@@ -170,7 +170,7 @@ function installationJson(ctx: RouteContext, id: number, account: string, type: 
     target_type: type,
     repository_selection: 'all',
     access_tokens_url: `${ctx.apiUrl}/app/installations/${id}/access_tokens`,
-    permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', metadata: 'read' },
+    permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', checks: 'write', metadata: 'read' },
     events: ['workflow_job'],
   };
 }
@@ -314,7 +314,7 @@ export function createRoutes(): Route[] {
         body: {
           token: t.token,
           expires_at: new Date(t.expiresAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', metadata: 'read' },
+          permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', checks: 'write', metadata: 'read' },
           repository_selection: inst.repositories ? 'selected' : 'all',
         },
       };

@@ -9,14 +9,15 @@ import type { Logger } from '../../log.ts';
 import { buildJitSecret, buildRunnerJob, runnerObjectName } from '../../k8s/build-runner-job.ts';
 import { isAlreadyExists, isNotFound, isTransient, type KubeClients } from '../../k8s/client.ts';
 import type { JobRecords } from '../../queue/job-records.ts';
-import type { QueueEntry } from '../../queue/types.ts';
+import type { QueueEntry, QueuedJob } from '../../queue/types.ts';
 import type { Clock } from '../../util/clock.ts';
 import { RetryableError } from '../../util/errors.ts';
 import { retry } from '../../util/retry.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
+import { removeRunnerObjects, type RunnerObjects } from './teardown.ts';
 
-/** What provisioning needs from GitHub: a JIT runner config for one job. */
-export type JitIssuer = Pick<GitHubClient, 'generateJitConfig'>;
+/** What provisioning needs from GitHub: a JIT runner config for one job, and removing a runner nobody will use. */
+export type JitIssuer = Pick<GitHubClient, 'generateJitConfig' | 'deleteRunner' | 'findRunnerByName'>;
 
 export interface ProvisionDeps {
   kube: Pick<KubeClients, 'core' | 'batch'>;
@@ -30,7 +31,8 @@ export interface ProvisionDeps {
   signal?: AbortSignal;
 }
 
-export type ProvisionOutcome = 'created' | 'existed';
+/** `finished`: the job ended on GitHub (cancelled) while it was provisioned; what was made is removed again. */
+export type ProvisionOutcome = 'created' | 'existed' | 'finished';
 
 const K8S_RETRY = { attempts: 6, baseMs: 100, maxMs: 5_000, retryable: isTransient } as const;
 const GITHUB_RETRY = { attempts: 6, baseMs: 250, maxMs: 15_000 } as const;
@@ -54,7 +56,8 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   const name = runnerObjectName(job);
   const log = deps.log.child({ jobId: job.jobId, runAttempt: job.runAttempt, class: runner.className, name });
   // Bookkeeping runs beside the critical path; it is awaited before the job counts as done.
-  const dequeued = deps.records.update(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
+  // False when the job already finished on GitHub (cancelled while it waited in the queue).
+  const dequeued = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
   dequeued.catch(() => {});
 
   // Only a redelivered entry can find its objects already made; first deliveries skip the reads.
@@ -69,10 +72,18 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
     }
   }
 
+  if (!(await dequeued)) return finished(job, {}, runner.className, deps, log);
   const jit = await issueJit(entry, runner, doc, deps);
+  const made = { jobName: name, runnerId: jit.runnerId, scope: jit.scope };
   const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName };
   const { job: jobBody } = buildRunnerJob(input);
   const secret = buildJitSecret({ ...input, encodedJitConfig: jit.encodedJitConfig });
+  // What is about to be made is recorded first, so a cancellation arriving from here on finds it.
+  const intent = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, {
+    runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
+    scope: jit.scope, installationId: String(job.installationId),
+  });
+  if (!(await intent)) return finished(job, { runnerId: jit.runnerId, scope: jit.scope }, runner.className, deps, log);
   const [created] = await Promise.all([
     createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: jobBody }), () => readJob(name, deps), deps),
     createOrGet(() => deps.kube.core.createNamespacedSecret({ namespace: deps.namespace, body: secret }), async () => undefined, deps),
@@ -80,18 +91,22 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   const now = deps.clock.now();
   deps.metrics.latency.observe({ class: runner.className }, (now - job.receivedAt) / 1000);
   await adoptSecret(name, created!, deps);
-  await dequeued;
-  await deps.records.update(
-    job.jobId, job.runAttempt,
-    {
-      status: 'job_created', runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
-      scope: jit.scope, installationId: String(job.installationId),
-    },
-    { jobCreatedAt: now },
-  );
+  if (!(await deps.records.updateUnlessFinished(job.jobId, job.runAttempt, { status: 'job_created' }, { jobCreatedAt: now })))
+    return finished(job, made, runner.className, deps, log);
   deps.metrics.provisioned.inc({ class: runner.className, outcome: 'created' });
   log.info({ runnerName: jit.runnerName, cpu: runner.cpu, memoryGiB: runner.memoryGiB, warnings: runner.warnings }, 'runner Job created');
   return 'created';
+}
+
+/** The job finished on GitHub while it was provisioned: remove what was made (the cancellation handler may remove it too). */
+async function finished(
+  job: QueuedJob, made: Omit<RunnerObjects, 'owner' | 'repo' | 'installationId'>, className: string, deps: ProvisionDeps, log: Logger,
+): Promise<'finished'> {
+  await removeRunnerObjects({ ...made, owner: job.owner, repo: job.repo, installationId: job.installationId }, deps);
+  await deps.records.update(job.jobId, job.runAttempt, { status: 'cancelled_cleaned' });
+  deps.metrics.provisioned.inc({ class: className, outcome: 'finished' });
+  log.info({ removed: Object.keys(made) }, 'job finished on GitHub while it was provisioned; what was made is removed');
+  return 'finished';
 }
 
 async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps) {
