@@ -13,6 +13,7 @@ import type { QueueEntry, QueuedJob } from '../../queue/types.ts';
 import type { Clock } from '../../util/clock.ts';
 import { RetryableError } from '../../util/errors.ts';
 import { retry } from '../../util/retry.ts';
+import { RUNNER_NAME_PREFIX } from '../sweeps/orphans.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
 import { removeRunnerObjects, type RunnerObjects } from './teardown.ts';
 
@@ -113,19 +114,27 @@ async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDo
   const { job } = entry;
   // Org-scoped runners need an organisation; a user-owned repository gets a repo-scoped runner.
   const scope: 'org' | 'repo' = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
+  const target = { scope, owner: job.owner, repo: job.repo, installationId: job.installationId };
+  // The same name on every try: a try whose reply was lost left a runner under it, found below.
+  let name = runnerName(runner.className, job.jobId, job.runAttempt, job.requeue?.count);
   const jit = await retry(
     async () => {
-      // A fresh name each try: a lost response may have left the previous one registered.
-      const name = runnerName(runner.className, job.jobId, job.runAttempt);
       try {
         return await deps.github.generateJitConfig(
-          { scope, owner: job.owner, repo: job.repo, installationId: job.installationId, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
+          { ...target, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
           { signal: deps.signal },
         );
       } catch (err) {
-        // A lost response to an earlier attempt leaves the name taken: try again with a fresh suffix.
-        if (err instanceof RunnerNameConflictError) throw new RetryableError(err.message, { cause: err });
-        throw err;
+        if (!(err instanceof RunnerNameConflictError)) throw err;
+        // An earlier try (its reply lost to a timeout or a dropped connection) registered this
+        // name. Its JIT config is gone with the reply, so the runner cannot be started: delete it
+        // and register again, keeping registrations equal to Jobs. A busy one took a job already
+        // (GitHub gives a runner any job its labels fit): leave it and use a fresh name.
+        const stale = await deps.github.findRunnerByName({ ...target, name }, { signal: deps.signal });
+        if (stale?.busy) name = uniqueRunnerName(runner.className, job.jobId, job.runAttempt);
+        else if (stale) await deps.github.deleteRunner({ ...target, runnerId: stale.id }, { signal: deps.signal });
+        deps.metrics.lostJitReplies.inc({ outcome: stale?.busy ? 'renamed' : 'deleted' });
+        throw new RetryableError(err.message, { cause: err });
       }
     },
     { ...GITHUB_RETRY, clock: deps.clock, signal: deps.signal },
@@ -133,10 +142,19 @@ async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDo
   return { ...jit, scope };
 }
 
-/** `rf-<class>-<job>-<attempt>-<nonce>`: unique per job and attempt, at most 64 characters. */
-export function runnerName(className: string, jobId: number, runAttempt: number): string {
+/**
+ * `rf-<class>-<job>-<attempt>[-r<requeue>]`: one name per job, attempt and requeue, the same on
+ * every try, so a runner left by a try whose reply was lost is found by name. At most 64 characters.
+ */
+export function runnerName(className: string, jobId: number, runAttempt: number, requeue?: number): string {
+  const suffix = `-${jobId}-${runAttempt}${requeue ? `-r${requeue}` : ''}`;
+  return `${RUNNER_NAME_PREFIX}${className}`.slice(0, 64 - suffix.length) + suffix;
+}
+
+/** A name no earlier try used (random suffix), for when the deterministic one is held by a busy runner. */
+function uniqueRunnerName(className: string, jobId: number, runAttempt: number): string {
   const suffix = `-${jobId}-${runAttempt}-${randomBytes(3).toString('hex')}`;
-  return `rf-${className}`.slice(0, 64 - suffix.length) + suffix;
+  return `${RUNNER_NAME_PREFIX}${className}`.slice(0, 64 - suffix.length) + suffix;
 }
 
 async function createOrGet<T>(create: () => Promise<T>, get: () => Promise<T | undefined>, deps: ProvisionDeps): Promise<T | undefined> {
