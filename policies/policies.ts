@@ -4,6 +4,7 @@ import { nodeClassPolicies } from './node-classes.ts';
 import { nodePoolPolicies } from './node-pools.ts';
 import { orchestratorPolicies } from './orchestrator.ts';
 import { poolPolicies } from './pools.ts';
+import { runnerImagePolicies } from './runner-image.ts';
 import { runnerNamespacePolicies } from './runner-namespace.ts';
 import { runnerPodPolicies } from './runner-pods.ts';
 import { valkeyPolicies } from './valkey.ts';
@@ -25,6 +26,7 @@ export const policies: Policies = [
   ...nodePoolPolicies,
   ...nodeClassPolicies,
   ...runnerPodPolicies,
+  ...runnerImagePolicies,
   ...runnerNamespacePolicies,
   ...valkeyPolicies,
   ...orchestratorPolicies,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../util/errors.ts';
 import { formatIssues } from './issues.ts';
+import { DEFAULT_RUNNER_IMAGE } from './runner-release.ts';
 
 /**
  * The config document: runner classes, warm pools and label aliases. The Pulumi
@@ -115,7 +116,14 @@ export const RunnerSettings = z.object({
   scope: z.enum(['org', 'repo']).default('org'),
   /** Runner group for JIT runners; 1 is GitHub's "Default" group. */
   runnerGroupId: z.number().int().min(1).default(1),
-  image: image.default('ghcr.io/actions/actions-runner:2.328.0'),
+  /** The runner image; with `version: latest`, the image new runners start from until the latest release is resolved. */
+  image: image.default(DEFAULT_RUNNER_IMAGE),
+  /**
+   * `pinned` (default): runners use `image` as written. `latest`: the orchestrator follows
+   * GitHub's latest actions/runner release — it pre-pulls a new one through the warm-pool
+   * placeholders, then switches new runners to `image` with that tag.
+   */
+  version: z.enum(['pinned', 'latest']).default('pinned'),
   dindImage: image.default('docker:28.3.3-dind'),
   pauseImage: image.default('registry.k8s.io/pause:3.10'),
   /**
