@@ -25,6 +25,8 @@ import { resolveRunner } from './labels/resolve.ts';
 import type { RunnerRequest } from './labels/types.ts';
 import { createRejectionMetrics } from './controllers/rejections/metrics.ts';
 import { createRejections } from './controllers/rejections/rejections.ts';
+import { RunnerVersionController } from './controllers/runner-version/controller.ts';
+import { createRunnerVersionMetrics } from './controllers/runner-version/metrics.ts';
 import { validateAliases } from './labels/validate.ts';
 import { ConfigError } from './util/errors.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -58,6 +60,8 @@ export interface OrchestratorOptions {
   kubeRequestTimeoutMs?: number;
   /** Runner lifecycle: leader election, watcher resync, recovery and sweep timings (tests use short ones). */
   lifecycle?: LifecycleOptions;
+  /** Runner release tracking: time between passes (15 min) and the most a switch waits for the pre-pull (30 min). */
+  runnerVersion?: { intervalMs?: number; maxPrepullWaitMs?: number };
 }
 
 export interface Orchestrator {
@@ -112,9 +116,16 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     metrics: githubMetrics, dispatcher: options.githubDispatcher,
   });
 
+  // Runner releases: every replica reads the shared decision, so all start runners with one version.
+  const runnerVersion = new RunnerVersionController({
+    github, apps: kube.apps, valkey: command, prefix, namespace: env.runnerNamespace, doc: () => config.current(), clock, log,
+    metrics: createRunnerVersionMetrics(registry), maxPrepullWaitMs: options.runnerVersion?.maxPrepullWaitMs,
+  });
+
   const provisionerMetrics = createProvisionerMetrics(registry);
   const provisionDeps = {
     kube, github, records, doc: () => config.current(), namespace: env.runnerNamespace, clock, log, metrics: provisionerMetrics,
+    runnerImage: () => runnerVersion.runnerImage(),
   };
   const rejections = createRejections({
     records, valkey: command, prefix, github, doc: () => config.current(), clock, log, metrics: createRejectionMetrics(registry),
@@ -143,11 +154,21 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   // Warm pools: placeholder Deployments per pool, reconciled by the leader only; a config
   // change (pool resized with `pulumi up`) triggers a pass at once.
   const warmPool = new WarmPoolController({
-    apps: kube.apps, core: kube.core, namespace: env.runnerNamespace, doc: () => config.current(), clock, log,
+    apps: kube.apps, core: kube.core, namespace: env.runnerNamespace, doc: () => runnerVersion.placeholderDocument(), clock, log,
     metrics: createWarmPoolMetrics(registry), store: valkeyStateStore(command, `${prefix}:warm-pool:state`),
   });
   const warmPoolLoop = startWarmPoolLoop(warmPool, { clock, log, isLeader: () => lifecycle.isLeader(), intervalMs: options.warmPoolIntervalMs });
   const unsubscribeWarmPool = config.subscribe(() => warmPoolLoop.wake());
+  // A new release to pre-pull reaches the placeholders at once, not at the next warm-pool pass.
+  const runnerVersionLoop = startWarmPoolLoop({
+    forget: () => {},
+    reconcile: async () => {
+      const before = runnerVersion.placeholderDocument().runner.image;
+      await runnerVersion.reconcile();
+      if (runnerVersion.placeholderDocument().runner.image !== before) warmPoolLoop.wake();
+    },
+  }, { clock, log, isLeader: () => true, intervalMs: options.runnerVersion?.intervalMs ?? 15 * 60_000 });
+  const unsubscribeRunnerVersion = config.subscribe(() => runnerVersionLoop.wake());
 
   const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
   const server = createIngressServer({
@@ -184,7 +205,8 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
       await closeServer(server);
       // Stop reading (in-flight entries finish or go back to the group) while leader work stops and the Lease is released.
       unsubscribeWarmPool();
-      await warmPoolLoop.stop();
+      unsubscribeRunnerVersion();
+      await Promise.all([warmPoolLoop.stop(), runnerVersionLoop.stop()]);
       await Promise.all([consumer.stop(), lifecycle.stop()]);
       await rejections.settled();
       await config.stop();

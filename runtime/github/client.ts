@@ -13,7 +13,7 @@ import type { GitHubMetrics } from './metrics.ts';
 import { retryAfterMs } from './rate-limit-signals.ts';
 import { requestCost, type GitHubRateLimiter, type LimitKey } from './rate-limiter.ts';
 import {
-  AccessTokenResponse, CheckRunResponse, HookDeliveriesPage, ReleaseResponse, InstallationResponse, JitConfigResponse, JobsPage, parseResponse, RunnersPage,
+  AccessTokenResponse, CheckRunResponse, HookDeliveriesPage, InstallationsPage, ReleaseResponse, InstallationResponse, JitConfigResponse, JobsPage, parseResponse, RunnersPage,
   RunsPage, WorkflowJobResponse, type HookDelivery, type Release, type Runner, type WorkflowJob,
 } from './schemas.ts';
 
@@ -253,6 +253,29 @@ export class GitHubClient {
       if (err instanceof PermanentError && err.reason === 'github_not_found') return undefined;
       throw err;
     }
+  }
+
+  /** The release of a tag (`v2.336.0`), or undefined when there is none (404). */
+  async getReleaseByTag(target: RepoTarget & { installationId: number; tag: string }, options: CallOptions = {}): Promise<Release | undefined> {
+    try {
+      const res = await this.#call(
+        {
+          operation: 'get_release_by_tag', method: 'GET', path: `${repoPath(target)}/releases/tags/${seg(target.tag)}`,
+          auth: { kind: 'installation', installationId: target.installationId },
+        },
+        options,
+      );
+      return parseResponse(ReleaseResponse, 'get release by tag', res.text);
+    } catch (err) {
+      if (err instanceof PermanentError && err.reason === 'github_not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** The ids of the App's installations (first page of 100: any one can read a public repository). */
+  async listInstallationIds(options: CallOptions = {}): Promise<number[]> {
+    const res = await this.#call({ operation: 'list_installations', method: 'GET', path: '/app/installations', query: { per_page: 100 }, auth: { kind: 'app' } }, options);
+    return parseResponse(InstallationsPage, 'list installations', res.text).map((i) => i.id);
   }
 
   /** Removes a registered runner. Returns false when it was already gone (idempotent). */

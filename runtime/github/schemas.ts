@@ -17,6 +17,7 @@ export const AccessTokenResponse = z.object({
 });
 
 export const InstallationResponse = z.object({ id: z.number().int() });
+export const InstallationsPage = z.array(InstallationResponse);
 
 export const JitConfigResponse = z.object({
   runner: z.object({ id: z.number().int(), name: z.string() }),

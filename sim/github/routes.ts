@@ -23,6 +23,8 @@ export const ROUTES = {
   createCheckRun: 'POST /repos/{owner}/{repo}/check-runs',
   checkRun: 'GET /repos/{owner}/{repo}/check-runs/{check_run_id}',
   latestRelease: 'GET /repos/{owner}/{repo}/releases/latest',
+  releaseByTag: 'GET /repos/{owner}/{repo}/releases/tags/{tag}',
+  installations: 'GET /app/installations',
 } as const;
 
 export type RouteId = (typeof ROUTES)[keyof typeof ROUTES];
@@ -431,6 +433,17 @@ export function createRoutes(): Route[] {
     compile(ROUTES.latestRelease, 'token', (ctx) => {
       const release = ctx.state.latestRelease(ctx.params.owner!, ctx.params.repo!);
       return release ? { status: 200, body: releaseJson(ctx.apiUrl, release) } : notFound();
+    }),
+    compile(ROUTES.releaseByTag, 'token', (ctx) => {
+      const release = ctx.state.releases.find(
+        (r) => r.owner.toLowerCase() === ctx.params.owner!.toLowerCase() && r.repo.toLowerCase() === ctx.params.repo!.toLowerCase() && r.tagName === ctx.params.tag,
+      );
+      return release ? { status: 200, body: releaseJson(ctx.apiUrl, release) } : notFound();
+    }),
+    compile(ROUTES.installations, 'jwt', (ctx) => {
+      const all = ctx.state.installationList();
+      const { items, headers } = paginate(all, ctx.query, `${ctx.apiUrl}/app/installations`);
+      return { status: 200, headers, body: items.map((i) => installationJson(ctx, i.id, i.account, i.accountType ?? 'Organization')) };
     }),
     compile(ROUTES.redeliver, 'jwt', (ctx) => {
       const delivery = ctx.state.deliveries.find((d) => d.id === Number(ctx.params.delivery_id));

@@ -184,6 +184,11 @@ export class GitHubState {
     );
   }
 
+  /** Every installation of the App (one covering everything when none were configured). */
+  installationList(): InstallationSpec[] {
+    return this.#installations ? [...this.#installations] : [{ id: this.defaultInstallationId, account: 'default', accountType: 'Organization' }];
+  }
+
   installationById(id: number): InstallationSpec | undefined {
     if (!this.#installations) return id === this.defaultInstallationId ? { id, account: '*', accountType: 'Organization' } : undefined;
     return this.#installations.find((i) => i.id === id);

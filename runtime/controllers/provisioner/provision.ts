@@ -30,6 +30,8 @@ export interface ProvisionDeps {
   log: Logger;
   metrics: ProvisionerMetrics;
   signal?: AbortSignal;
+  /** The runner image new runners use (a followed release); the class template's when absent. */
+  runnerImage?: () => string;
 }
 
 /** `finished`: the job ended on GitHub (cancelled) while it was provisioned; what was made is removed again. */
@@ -76,7 +78,7 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   if (!(await dequeued)) return finished(job, {}, runner.className, deps, log);
   const jit = await issueJit(entry, runner, doc, deps);
   const made = { jobName: name, runnerId: jit.runnerId, scope: jit.scope };
-  const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName };
+  const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName, runnerImage: deps.runnerImage?.() };
   const { job: jobBody } = buildRunnerJob(input);
   const secret = buildJitSecret({ ...input, encodedJitConfig: jit.encodedJitConfig });
   // What is about to be made is recorded first, so a cancellation arriving from here on finds it.
