@@ -139,6 +139,12 @@ export const RunnerSettings = z.object({
   ttlSecondsAfterFinished: z.number().int().min(0).default(300),
   /** A job that failed mid-run because its node went away is re-run through GitHub at most this often (per job, across attempts). */
   maxInfraRetries: z.number().int().min(0).max(5).default(1),
+  /**
+   * Cancel the workflow run of a job runs-fleet rejects (bad label, unknown class, beyond every
+   * class), besides the check run that tells its author why. Off by default: a run may have other
+   * jobs that would still succeed. Needs the App's Actions: write.
+   */
+  cancelRejectedRuns: z.boolean().default(false),
   /** A job still queued on GitHub whose runner was lost or taken is provisioned again at most this often. */
   maxReprovisions: z.number().int().min(0).max(10).default(2),
 });

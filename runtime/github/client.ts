@@ -278,6 +278,21 @@ export class GitHubClient {
     return parseResponse(InstallationsPage, 'list installations', res.text).map((i) => i.id);
   }
 
+  /** Cancels a workflow run (202, asynchronous). Returns false when it already completed (409). */
+  async cancelRun(target: RepoTarget & { runId: number }, options: CallOptions = {}): Promise<boolean> {
+    const installationId = await this.#installationFor(target, options);
+    try {
+      await this.#call(
+        { operation: 'cancel_run', method: 'POST', path: `${repoPath(target)}/actions/runs/${target.runId}/cancel`, auth: { kind: 'installation', installationId } },
+        options,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof PermanentError && err.reason === 'github_conflict') return false;
+      throw err;
+    }
+  }
+
   /** Removes a registered runner. Returns false when it was already gone (idempotent). */
   async deleteRunner(target: RunnerTarget & { runnerId: number }, options: CallOptions = {}): Promise<boolean> {
     const installationId = await this.#installationFor(target, options);

@@ -25,6 +25,7 @@ export const ROUTES = {
   latestRelease: 'GET /repos/{owner}/{repo}/releases/latest',
   releaseByTag: 'GET /repos/{owner}/{repo}/releases/tags/{tag}',
   installations: 'GET /app/installations',
+  cancelRun: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel',
 } as const;
 
 export type RouteId = (typeof ROUTES)[keyof typeof ROUTES];
@@ -439,6 +440,15 @@ export function createRoutes(): Route[] {
         (r) => r.owner.toLowerCase() === ctx.params.owner!.toLowerCase() && r.repo.toLowerCase() === ctx.params.repo!.toLowerCase() && r.tagName === ctx.params.tag,
       );
       return release ? { status: 200, body: releaseJson(ctx.apiUrl, release) } : notFound();
+    }),
+    compile(ROUTES.cancelRun, 'token', (ctx) => {
+      const { owner, repo } = ctx.params as { owner: string; repo: string };
+      if (!ctx.state.covers(installationOf(ctx), owner, repo)) return notFound();
+      const run = ctx.state.runs(owner, repo).find((r) => r.id === Number(ctx.params.run_id));
+      if (!run) return notFound();
+      if (run.status === 'completed') return { status: 409, body: errorBody('Cannot cancel a workflow run that is completed.', 409) };
+      for (const j of run.jobs) if (j.status !== 'completed') ctx.state.completeJob(j.id, 'cancelled');
+      return { status: 202, body: {} };
     }),
     compile(ROUTES.installations, 'jwt', (ctx) => {
       const all = ctx.state.installationList();

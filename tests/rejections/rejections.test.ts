@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { parseConfigDocument } from '../../runtime/config/document.ts';
 import { REDACT_PATHS } from '../../runtime/log.ts';
 import { RUNNER_NAMESPACE, startLocalStack, type LocalStack } from '../../sim/stack.ts';
 import { sampleDocument } from '../support/config.ts';
@@ -23,9 +24,9 @@ describe('jobs runs-fleet cannot serve (webhook → record `rejected` → check 
     s = undefined;
   });
 
-  async function stack(log?: pino.Logger) {
+  async function stack(log?: pino.Logger, doc = sampleDocument()) {
     s = await startLocalStack({
-      doc: sampleDocument(), valkeyUrl: testValkeyUrl(), queuePrefix: uniquePrefix('reject'), github: { autoDeliver: false },
+      doc, valkeyUrl: testValkeyUrl(), queuePrefix: uniquePrefix('reject'), github: { autoDeliver: false },
       orchestrator: { consumer: FAST }, ...(log && { log }),
     });
     return s;
@@ -65,6 +66,7 @@ describe('jobs runs-fleet cannot serve (webhook → record `rejected` → check 
     assert.equal(st.github.checkRuns().length, 1, 'once per job and attempt');
     assert.equal(st.sim.store.list('jobs', { namespace: RUNNER_NAMESPACE }).length, 0);
     assert.equal((await st.orchestrators[0]!.queue.depth()).length, 0, 'nothing was queued');
+    assert.equal(st.github.getJob(job.id)?.status, 'queued', 'the run is not cancelled unless runner.cancelRejectedRuns is set');
     const metrics = await st.orchestrators[0]!.registry.metrics();
     assert.match(metrics, /runs_fleet_jobs_rejected_total\{reason="unknown_class"\} 2/);
     assert.match(metrics, /runs_fleet_rejection_check_runs_total\{outcome="created"\} 1/);
@@ -77,6 +79,14 @@ describe('jobs runs-fleet cannot serve (webhook → record `rejected` → check 
     const [run] = await eventually(() => st.github.checkRuns(), (l) => l.length === 1, 5_000);
     assert.match(run!.output.summary!, /8cpu-linux-arm64/);
     assert.equal((await st.orchestrators[0]!.records.get(job.id, 1))?.status, 'rejected');
+  });
+
+  it('runner.cancelRejectedRuns: the run of a rejected job is cancelled after the check run', async () => {
+    const st = await stack(undefined, parseConfigDocument({ ...sampleDocument(), runner: { cancelRejectedRuns: true } }));
+    const job = st.github.queueJob({ owner: 'octo-org', repo: 'app', name: 'typo', labels: ['runs-fleet/runner=2cpu-linux-x64'] });
+    assert.equal((await deliver(st, job.id)).json.reason, 'unknown_class');
+    await eventually(() => st.github.getJob(job.id)?.conclusion, (c) => c === 'cancelled', 5_000);
+    assert.equal(st.github.checkRuns().length, 1);
   });
 
   it('a 1,000,000-character label gets a reply under 16 KB and no log line over 16 KB', async () => {

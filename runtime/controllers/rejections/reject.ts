@@ -14,6 +14,7 @@ import type { RejectionMetrics } from './metrics.ts';
 /** The parts of a job a rejection needs; both a webhook event and a queued job have them. */
 export interface RejectableJob {
   jobId: number;
+  runId: number;
   runAttempt: number;
   repository: string;
   owner: string;
@@ -28,7 +29,7 @@ export interface RejectDeps {
   records: JobRecords;
   valkey: Valkey;
   prefix?: string;
-  github: Pick<GitHubClient, 'createCheckRun'>;
+  github: Pick<GitHubClient, 'createCheckRun' | 'cancelRun'>;
   doc: () => ConfigDocument;
   clock: Clock;
   log: Logger;
@@ -71,11 +72,22 @@ export async function notifyAuthor(job: RejectableJob, err: LabelError, deps: Re
     });
     deps.metrics.checkRuns.inc({ outcome: 'created' });
     log.info({ reason: err.reason }, 'check run created: the author is told why the job gets no runner');
+    if (deps.doc().runner.cancelRejectedRuns) await cancelRun(job, deps, log);
     return 'created';
   } catch (e) {
     await deps.valkey.del(claim).catch(() => undefined);
     deps.metrics.checkRuns.inc({ outcome: 'failed' });
     log.warn({ reason: errorReason(e), err: { message: (e as Error).message } }, 'could not create the check run for a rejected job');
     return 'failed';
+  }
+}
+
+/** runner.cancelRejectedRuns: the run ends now instead of waiting for GitHub's timeout. A failure is logged, never thrown. */
+async function cancelRun(job: RejectableJob, deps: RejectDeps, log: Logger): Promise<void> {
+  try {
+    const cancelled = await deps.github.cancelRun({ owner: job.owner, repo: job.repo, installationId: job.installationId, runId: job.runId });
+    log.info({ runId: job.runId, cancelled }, cancelled ? 'workflow run cancelled (runner.cancelRejectedRuns)' : 'workflow run already completed');
+  } catch (e) {
+    log.warn({ runId: job.runId, reason: errorReason(e), err: { message: (e as Error).message } }, 'could not cancel the workflow run of a rejected job');
   }
 }
