@@ -134,8 +134,8 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
       webhookSecret: 'the value of runs-fleet:github.webhookSecret (pulumi config get --path runs-fleet:github.webhookSecret)',
       subscribeToEvents: ['Workflow job'],
       permissions: cfg.runner.scope === 'org'
-        ? { organization: { 'Self-hosted runners': 'Read and write' }, repository: { Actions: 'Read-only', Metadata: 'Read-only' } }
-        : { repository: { Administration: 'Read and write', Actions: 'Read-only', Metadata: 'Read-only' } },
+        ? { organization: { 'Self-hosted runners': 'Read and write' }, repository: { Actions: 'Read-only', Checks: 'Read and write', Metadata: 'Read-only' } }
+        : { repository: { Administration: 'Read and write', Actions: 'Read-only', Checks: 'Read and write', Metadata: 'Read-only' } },
     }),
     clusterName: cluster.clusterName,
     /** Secret: `pulumi stack output kubeconfig --show-secrets > kubeconfig.json`. */

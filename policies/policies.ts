@@ -7,6 +7,7 @@ import { nodeClassPolicies } from './node-classes.ts';
 import { nodePoolPolicies } from './node-pools.ts';
 import { orchestratorPolicies } from './orchestrator.ts';
 import { poolPolicies } from './pools.ts';
+import { runnerImagePolicies } from './runner-image.ts';
 import { runnerNamespacePolicies } from './runner-namespace.ts';
 import { runnerPodPolicies } from './runner-pods.ts';
 import { runnerSizingPolicies } from './runner-sizing.ts';
@@ -30,6 +31,7 @@ export const policies: Policies = [
   ...nodeClassPolicies,
   ...runnerPodPolicies,
   ...runnerSizingPolicies,
+  ...runnerImagePolicies,
   ...runnerNamespacePolicies,
   ...valkeyPolicies,
   ...orchestratorPolicies,

@@ -2,6 +2,7 @@
 // from the environment (docs/configuration.md). Exit codes: 0 clean stop, 1 runtime
 // failure, 2 bad configuration.
 import { loadEnv } from './config/env.ts';
+import { jobsMain } from './jobs/main.ts';
 import { createLogger } from './log.ts';
 import { startOrchestrator } from './orchestrator.ts';
 import { parseCommandLine } from './util/cli.ts';
@@ -14,6 +15,7 @@ RUNS_FLEET_WEBHOOK_SECRET, RUNS_FLEET_VALKEY_URL, RUNS_FLEET_GITHUB_APP_ID,
 RUNS_FLEET_GITHUB_PRIVATE_KEY(_FILE), RUNS_FLEET_CONFIG_FILE are required; KUBECONFIG
 (or in-cluster), RUNS_FLEET_PORT (8080) and the others are described in docs/configuration.md.
 For a local try-out with everything embedded, use \`npm start\` instead.
+\`jobs …\` (npm run jobs -- --help) inspects the queue and replays dead letters instead of serving.
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad arguments or configuration.
 `;
@@ -46,7 +48,17 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err) => {
-  log.fatal({ err }, 'orchestrator failed');
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+if (process.argv[2] === 'jobs') {
+  jobsMain(process.argv.slice(3)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`jobs: ${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    },
+  );
+} else {
+  main().catch((err) => {
+    log.fatal({ err }, 'orchestrator failed');
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  });
+}

@@ -22,6 +22,12 @@ import { createIngressServer, listen } from './ingress/server.ts';
 import { createPrivateServer, type PrivateServer } from './http/private-server.ts';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './k8s/client.ts';
 import { parseRunsOn } from './labels/parse.ts';
+import { resolveRunner } from './labels/resolve.ts';
+import type { RunnerRequest } from './labels/types.ts';
+import { createRejectionMetrics } from './controllers/rejections/metrics.ts';
+import { createRejections } from './controllers/rejections/rejections.ts';
+import { RunnerVersionController } from './controllers/runner-version/controller.ts';
+import { createRunnerVersionMetrics } from './controllers/runner-version/metrics.ts';
 import { validateAliases } from './labels/validate.ts';
 import { ConfigError } from './util/errors.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -55,6 +61,8 @@ export interface OrchestratorOptions {
   kubeRequestTimeoutMs?: number;
   /** Runner lifecycle: leader election, watcher resync, recovery and sweep timings (tests use short ones). */
   lifecycle?: LifecycleOptions;
+  /** Runner release tracking: time between passes (15 min) and the most a switch waits for the pre-pull (30 min). */
+  runnerVersion?: { intervalMs?: number; maxPrepullWaitMs?: number };
 }
 
 export interface Orchestrator {
@@ -115,12 +123,30 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     metrics: githubMetrics, dispatcher: options.githubDispatcher,
   });
 
+  // Runner releases: every replica reads the shared decision, so all start runners with one version.
+  const runnerVersion = new RunnerVersionController({
+    github, apps: kube.apps, valkey: command, prefix, namespace: env.runnerNamespace, doc: () => config.current(), clock, log,
+    metrics: createRunnerVersionMetrics(registry), maxPrepullWaitMs: options.runnerVersion?.maxPrepullWaitMs,
+  });
+
   const provisionerMetrics = createProvisionerMetrics(registry);
   const provisionDeps = {
     kube, github, records, doc: () => config.current(), namespace: env.runnerNamespace, clock, log, metrics: provisionerMetrics,
+    runnerImage: () => runnerVersion.runnerImage(),
+  };
+  const rejections = createRejections({
+    records, valkey: command, prefix, github, doc: () => config.current(), clock, log, metrics: createRejectionMetrics(registry),
+  });
+  const handle = async (entry: Parameters<typeof provision>[0], signal: AbortSignal) => {
+    try {
+      return await provision(entry, { ...provisionDeps, signal });
+    } catch (err) {
+      rejections.onPermanent(entry.job, err);
+      throw err;
+    }
   };
   const consumer = new Consumer(
-    { queue, handle: (entry, signal) => provision(entry, { ...provisionDeps, signal }), clock, log, metrics: provisionerMetrics },
+    { queue, handle, clock, log, metrics: provisionerMetrics },
     { concurrency: env.concurrency, ...options.consumer },
   );
 
@@ -135,16 +161,34 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   // Warm pools: placeholder Deployments per pool, reconciled by the leader only; a config
   // change (pool resized with `pulumi up`) triggers a pass at once.
   const warmPool = new WarmPoolController({
-    apps: kube.apps, core: kube.core, namespace: env.runnerNamespace, doc: () => config.current(), clock, log,
+    apps: kube.apps, core: kube.core, namespace: env.runnerNamespace, doc: () => runnerVersion.placeholderDocument(), clock, log,
     metrics: createWarmPoolMetrics(registry), store: valkeyStateStore(command, `${prefix}:warm-pool:state`),
   });
   const warmPoolLoop = startWarmPoolLoop(warmPool, { clock, log, isLeader: () => lifecycle.isLeader(), intervalMs: options.warmPoolIntervalMs });
   const unsubscribeWarmPool = config.subscribe(() => warmPoolLoop.wake());
+  // A new release to pre-pull reaches the placeholders at once, not at the next warm-pool pass.
+  const runnerVersionLoop = startWarmPoolLoop({
+    forget: () => {},
+    reconcile: async () => {
+      const before = runnerVersion.placeholderDocument().runner.image;
+      await runnerVersion.reconcile();
+      if (runnerVersion.placeholderDocument().runner.image !== before) warmPoolLoop.wake();
+    },
+  }, { clock, log, isLeader: () => true, intervalMs: options.runnerVersion?.intervalMs ?? 15 * 60_000 });
+  const unsubscribeRunnerVersion = config.subscribe(() => runnerVersionLoop.wake());
 
   const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
   const server = createIngressServer({
     secrets: () => secrets,
-    classify: (labels) => parseRunsOn(labels, config.current().aliases),
+    // Resolved against the classes before the answer, so a job no class can serve is
+    // `rejected` at once instead of queued and dead-lettered later.
+    classify: (labels) => {
+      const doc = config.current();
+      const request = parseRunsOn(labels, doc.aliases);
+      if (request) resolveRunner(request as RunnerRequest, doc);
+      return request;
+    },
+    onRejected: (job, err) => rejections.onRejected(job, err),
     enqueue: (job) => queue.enqueue(job),
     onJobEvent: async (event) => {
       await handleJobEvent(event, { kube, github, records, namespace: env.runnerNamespace, clock, log });
@@ -170,8 +214,10 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
       await Promise.all([closeServer(server), closeServer(privateServer.server)]);
       // Stop reading (in-flight entries finish or go back to the group) while leader work stops and the Lease is released.
       unsubscribeWarmPool();
-      await warmPoolLoop.stop();
+      unsubscribeRunnerVersion();
+      await Promise.all([warmPoolLoop.stop(), runnerVersionLoop.stop()]);
       await Promise.all([consumer.stop(), lifecycle.stop()]);
+      await rejections.settled();
       await config.stop();
       await github.close();
       await kube.close();

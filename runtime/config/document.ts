@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../util/errors.ts';
 import { formatIssues } from './issues.ts';
+import { DEFAULT_RUNNER_IMAGE } from './runner-release.ts';
 
 /**
  * The config document: runner classes, warm pools and label aliases. The Pulumi
@@ -120,7 +121,14 @@ export const RunnerSettings = z.object({
   scope: z.enum(['org', 'repo']).default('org'),
   /** Runner group for JIT runners; 1 is GitHub's "Default" group. */
   runnerGroupId: z.number().int().min(1).default(1),
-  image: image.default('ghcr.io/actions/actions-runner:2.328.0'),
+  /** The runner image; with `version: latest`, the image new runners start from until the latest release is resolved. */
+  image: image.default(DEFAULT_RUNNER_IMAGE),
+  /**
+   * `pinned` (default): runners use `image` as written. `latest`: the orchestrator follows
+   * GitHub's latest actions/runner release — it pre-pulls a new one through the warm-pool
+   * placeholders, then switches new runners to `image` with that tag.
+   */
+  version: z.enum(['pinned', 'latest']).default('pinned'),
   dindImage: image.default('docker:28.3.3-dind'),
   pauseImage: image.default('registry.k8s.io/pause:3.10'),
   /**
@@ -136,6 +144,12 @@ export const RunnerSettings = z.object({
   ttlSecondsAfterFinished: z.number().int().min(0).default(300),
   /** A job that failed mid-run because its node went away is re-run through GitHub at most this often (per job, across attempts). */
   maxInfraRetries: z.number().int().min(0).max(5).default(1),
+  /**
+   * Cancel the workflow run of a job runs-fleet rejects (bad label, unknown class, beyond every
+   * class), besides the check run that tells its author why. Off by default: a run may have other
+   * jobs that would still succeed. Needs the App's Actions: write.
+   */
+  cancelRejectedRuns: z.boolean().default(false),
   /** A job still queued on GitHub whose runner was lost or taken is provisioned again at most this often. */
   maxReprovisions: z.number().int().min(0).max(10).default(2),
 });

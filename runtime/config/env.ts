@@ -124,6 +124,19 @@ function readPrivateKey(env: Env, readFile: ReadFile, problems: string[]): strin
   return pem;
 }
 
+/**
+ * Only the Valkey address, for commands that read the queue beside a running orchestrator
+ * (`npm run jobs`): the same variables and checks as loadEnv. Throws ConfigError.
+ */
+export function loadValkeyUrl(env: Env = process.env): string {
+  const problems: string[] = [];
+  const raw = env.RUNS_FLEET_VALKEY_URL?.trim();
+  if (!raw) throw new ConfigError(['RUNS_FLEET_VALKEY_URL is not set: set it to the Valkey address, e.g. redis://valkey.runs-fleet-system.svc:6379 (in the orchestrator pod it is set already)']);
+  const url = parseValkeyUrl(raw, env.RUNS_FLEET_VALKEY_PASSWORD?.trim() || undefined, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return url;
+}
+
 function parseValkeyUrl(raw: string, password: string | undefined, problems: string[]): string {
   if (!raw) return '';
   let url: URL;

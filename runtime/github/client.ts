@@ -13,11 +13,11 @@ import type { GitHubMetrics } from './metrics.ts';
 import { retryAfterMs } from './rate-limit-signals.ts';
 import { requestCost, type GitHubRateLimiter, type LimitKey } from './rate-limiter.ts';
 import {
-  AccessTokenResponse, HookDeliveriesPage, InstallationResponse, JitConfigResponse, JobsPage, parseResponse, RunnersPage,
-  RunsPage, WorkflowJobResponse, type HookDelivery, type Runner, type WorkflowJob,
+  AccessTokenResponse, CheckRunResponse, HookDeliveriesPage, InstallationsPage, ReleaseResponse, InstallationResponse, JitConfigResponse, JobsPage, parseResponse, RunnersPage,
+  RunsPage, WorkflowJobResponse, type HookDelivery, type Release, type Runner, type WorkflowJob,
 } from './schemas.ts';
 
-export type { HookDelivery, Runner, WorkflowJob };
+export type { HookDelivery, Release, Runner, WorkflowJob };
 
 export type RunnerScope = 'org' | 'repo';
 
@@ -73,6 +73,18 @@ export interface JitConfigRequest extends RunnerTarget {
   /** 1 to 100 labels; pass the job's own `runs-on` labels. */
   labels: string[];
   workFolder?: string;
+}
+
+/** A completed check run on a commit (the App needs `checks: write`). */
+export interface CheckRunRequest extends RepoTarget {
+  headSha: string;
+  name: string;
+  conclusion: 'action_required' | 'failure' | 'neutral' | 'success';
+  title: string;
+  summary: string;
+  /** Our reference for the run (job id and attempt), shown to integrations. */
+  externalId?: string;
+  detailsUrl?: string;
 }
 
 export interface JitConfig {
@@ -182,6 +194,103 @@ export class GitHubClient {
       if (parsed.runners.length < 100 || runners.length >= parsed.total_count) break;
     }
     return runners;
+  }
+
+  /**
+   * The registered runner with exactly this name, or undefined. GitHub's list endpoint
+   * filters by `name` (GET …/actions/runners?name=), so this is one call, not a scan.
+   */
+  async findRunnerByName(target: RunnerTarget & { name: string }, options: CallOptions = {}): Promise<Runner | undefined> {
+    const installationId = await this.#installationFor(target, options);
+    const res = await this.#call(
+      {
+        operation: `list_runners_${target.scope}`,
+        method: 'GET',
+        path: runnersPath(target),
+        query: { name: target.name, per_page: 100 },
+        auth: { kind: 'installation', installationId },
+      },
+      options,
+    );
+    return parseResponse(RunnersPage, 'list runners by name', res.text).runners.find((r) => r.name === target.name);
+  }
+
+  /** Creates a completed check run on a commit: how runs-fleet tells a workflow author why a job gets no runner. */
+  async createCheckRun(request: CheckRunRequest, options: CallOptions = {}): Promise<{ id: number; htmlUrl: string | undefined }> {
+    const installationId = await this.#installationFor(request, options);
+    const res = await this.#call(
+      {
+        operation: 'create_check_run',
+        method: 'POST',
+        path: `${repoPath(request)}/check-runs`,
+        body: {
+          name: request.name, head_sha: request.headSha, status: 'completed', conclusion: request.conclusion,
+          completed_at: new Date(this.#clock.now()).toISOString(),
+          output: { title: request.title, summary: request.summary },
+          ...(request.externalId && { external_id: request.externalId }),
+          ...(request.detailsUrl && { details_url: request.detailsUrl }),
+        },
+        auth: { kind: 'installation', installationId },
+      },
+      options,
+    );
+    const parsed = parseResponse(CheckRunResponse, 'create check run', res.text);
+    return { id: parsed.id, htmlUrl: parsed.html_url ?? undefined };
+  }
+
+  /**
+   * The latest published release of a repository (actions/runner), read with the App's
+   * installation on `installationId`, or undefined when it has none (404).
+   */
+  async getLatestRelease(target: RepoTarget & { installationId: number }, options: CallOptions = {}): Promise<Release | undefined> {
+    try {
+      const res = await this.#call(
+        { operation: 'get_latest_release', method: 'GET', path: `${repoPath(target)}/releases/latest`, auth: { kind: 'installation', installationId: target.installationId } },
+        options,
+      );
+      return parseResponse(ReleaseResponse, 'get latest release', res.text);
+    } catch (err) {
+      if (err instanceof PermanentError && err.reason === 'github_not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** The release of a tag (`v2.336.0`), or undefined when there is none (404). */
+  async getReleaseByTag(target: RepoTarget & { installationId: number; tag: string }, options: CallOptions = {}): Promise<Release | undefined> {
+    try {
+      const res = await this.#call(
+        {
+          operation: 'get_release_by_tag', method: 'GET', path: `${repoPath(target)}/releases/tags/${seg(target.tag)}`,
+          auth: { kind: 'installation', installationId: target.installationId },
+        },
+        options,
+      );
+      return parseResponse(ReleaseResponse, 'get release by tag', res.text);
+    } catch (err) {
+      if (err instanceof PermanentError && err.reason === 'github_not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** The ids of the App's installations (first page of 100: any one can read a public repository). */
+  async listInstallationIds(options: CallOptions = {}): Promise<number[]> {
+    const res = await this.#call({ operation: 'list_installations', method: 'GET', path: '/app/installations', query: { per_page: 100 }, auth: { kind: 'app' } }, options);
+    return parseResponse(InstallationsPage, 'list installations', res.text).map((i) => i.id);
+  }
+
+  /** Cancels a workflow run (202, asynchronous). Returns false when it already completed (409). */
+  async cancelRun(target: RepoTarget & { runId: number }, options: CallOptions = {}): Promise<boolean> {
+    const installationId = await this.#installationFor(target, options);
+    try {
+      await this.#call(
+        { operation: 'cancel_run', method: 'POST', path: `${repoPath(target)}/actions/runs/${target.runId}/cancel`, auth: { kind: 'installation', installationId } },
+        options,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof PermanentError && err.reason === 'github_conflict') return false;
+      throw err;
+    }
   }
 
   /** Removes a registered runner. Returns false when it was already gone (idempotent). */

@@ -17,6 +17,7 @@ export const AccessTokenResponse = z.object({
 });
 
 export const InstallationResponse = z.object({ id: z.number().int() });
+export const InstallationsPage = z.array(InstallationResponse);
 
 export const JitConfigResponse = z.object({
   runner: z.object({ id: z.number().int(), name: z.string() }),
@@ -91,6 +92,14 @@ export const RunnerResponse = z
 export type Runner = z.output<typeof RunnerResponse>;
 
 export const RunnersPage = z.object({ total_count: z.number().int(), runners: z.array(RunnerResponse) });
+
+export const CheckRunResponse = z.object({ id: z.number().int(), html_url: z.string().nullable().optional() });
+
+/** A release of a repository (actions/runner): its tag and when it was published. */
+export const ReleaseResponse = z
+  .object({ tag_name: z.string(), published_at: z.string().nullable(), draft: z.boolean().optional(), prerelease: z.boolean().optional() })
+  .transform((r) => ({ tagName: r.tag_name, publishedAt: r.published_at, prerelease: r.prerelease ?? false }));
+export type Release = z.output<typeof ReleaseResponse>;
 
 export const HookDeliveryResponse = z
   .object({

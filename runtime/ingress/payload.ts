@@ -19,6 +19,7 @@ const WorkflowJobPayload = z.object({
     runner_name: z.string().nullable().optional(),
     started_at: z.string().nullable().optional(),
     completed_at: z.string().nullable().optional(),
+    head_sha: z.string().nullable().optional(),
   }),
   repository: z.object({
     full_name: z.string().regex(/^[^/]+\/[^/]+$/),
@@ -43,6 +44,8 @@ export interface WorkflowJobEvent {
   runnerName: string | undefined;
   startedAt: string | undefined;
   completedAt: string | undefined;
+  /** The commit the job runs on: where a check run telling the author about the job goes. */
+  headSha: string | undefined;
   repository: string;
   owner: string;
   repo: string;
@@ -73,6 +76,7 @@ export function parseWorkflowJob(body: unknown): ParsedPayload {
       runnerName: j.runner_name ?? undefined,
       startedAt: j.started_at ?? undefined,
       completedAt: j.completed_at ?? undefined,
+      headSha: j.head_sha ?? undefined,
       repository: p.repository.full_name,
       owner: p.repository.owner.login,
       repo: p.repository.name,

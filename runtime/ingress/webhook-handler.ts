@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import { echo, echoLabels } from '../labels/bounds.ts';
+import { LabelError } from '../labels/errors.ts';
 import type { Logger } from '../log.ts';
 import type { EnqueueResult, QueuedJob } from '../queue/types.ts';
 import type { Clock } from '../util/clock.ts';
@@ -13,8 +15,14 @@ const REQUIRED_HEADERS = ['x-github-event', 'x-github-delivery', 'x-hub-signatur
 export interface WebhookDeps {
   /** The current secret first, then the previous one during a rotation. */
   secrets: () => readonly string[];
-  /** Parses runs-on labels: a request for runs-fleet, null when the job is not ours; throws an error with a `reason` for bad labels. */
+  /**
+   * Parses runs-on labels and checks them against the runner classes: a request for
+   * runs-fleet, null when the job is not ours; throws an error with a `reason` for a
+   * job that is ours but cannot be served (bad label, unknown class, beyond every class).
+   */
   classify: (labels: string[]) => unknown;
+  /** A job refused by classify: record it (awaited, before the answer) and tell its author. */
+  onRejected?: (job: WorkflowJobEvent, err: LabelError) => Promise<void>;
   enqueue: (job: QueuedJob) => Promise<EnqueueResult>;
   /** in_progress / completed events for jobs that may be ours (records, cancellation cleanup). */
   onJobEvent?: (event: WorkflowJobEvent, deliveryId: string) => Promise<void>;
@@ -97,10 +105,20 @@ async function onQueued(job: WorkflowJobEvent, deliveryId: string, receivedAt: n
     const reason = typeof (err as { reason?: unknown }).reason === 'string' ? (err as { reason: string }).reason : undefined;
     if (!reason) throw err;
     // A bad label is the workflow author's error: answer 2xx so GitHub does not redeliver it,
-    // and say why in the log and the metric.
+    // and say why in the record, the log, the metric and (onRejected) a check run. Every echo
+    // of the labels is bounded: they are workflow text of any length.
+    const message = echo((err as Error).message, 1_000);
+    if (deps.onRejected && err instanceof LabelError) {
+      try {
+        await deps.onRejected(job, err);
+      } catch (e) {
+        log.error({ err: { message: (e as Error).message } }, 'could not record a rejected job');
+        return reply(503, 'store_unavailable', { error: 'could not record the rejection; redeliver later' });
+      }
+    }
     deps.metrics.jobsRejected.inc({ reason });
-    log.warn({ reason, labels: job.labels, problem: (err as Error).message }, 'job rejected: bad runs-fleet label');
-    return reply(202, 'rejected', { status: 'rejected', reason, message: (err as Error).message });
+    log.warn({ reason, labels: echoLabels(job.labels), problem: message }, 'job rejected: runs-fleet cannot serve its runs-on label');
+    return reply(202, 'rejected', { status: 'rejected', reason, message });
   }
   if (request === null || request === undefined) return reply(202, 'not_ours', { status: 'ignored', reason: 'no runs-fleet label' });
   if (job.installationId === undefined)
@@ -110,6 +128,7 @@ async function onQueued(job: WorkflowJobEvent, deliveryId: string, receivedAt: n
     jobId: job.jobId, runId: job.runId, runAttempt: job.runAttempt, repository: job.repository, owner: job.owner,
     repo: job.repo, org: job.org, installationId: job.installationId, labels: job.labels, request, deliveryId,
     workflowName: job.workflowName, jobName: job.jobName, receivedAt, enqueuedAt: deps.clock.now(),
+    ...(job.headSha && { headSha: job.headSha }),
   };
   let result: EnqueueResult;
   try {

@@ -28,6 +28,8 @@ export interface BuildRunnerInput {
   doc: ConfigDocument;
   namespace: string;
   runnerName: string;
+  /** The runner image when it differs from the class template's (a followed runner release). */
+  runnerImage?: string;
 }
 
 /** The Secret and Job of one GitHub job (see buildRunnerJob and buildJitSecret). */
@@ -99,6 +101,7 @@ function podTemplate(input: BuildRunnerInput, secretName: string, labels: Record
   const runnerContainer = spec.containers.find((c) => c.name === RUNNER_CONTAINER);
   if (!runnerContainer) throw new Error(`class ${runner.className}: pod template has no "${RUNNER_CONTAINER}" container`);
   pointJitAt(runnerContainer, secretName);
+  if (input.runnerImage) runnerContainer.image = input.runnerImage;
 
   if (runner.cpu !== runner.class.cpu || runner.memoryGiB !== runner.class.memoryGiB) {
     const res = runnerPodResources(runner.class, { cpu: runner.cpu, memoryGiB: runner.memoryGiB });

@@ -1,4 +1,5 @@
 import { PermanentError } from '../util/errors.ts';
+import { echo, MAX_LABEL_LENGTH } from './bounds.ts';
 
 /**
  * Every reason a label can be refused, as a closed list so that it can be a metric
@@ -15,6 +16,7 @@ export const LABEL_ERROR_REASONS = [
   'invalid_runner',
   'invalid_disk',
   'too_many_labels',
+  'label_too_long',
   'invalid_alias',
   // resolution against the config document
   'unknown_class',
@@ -35,13 +37,16 @@ export type LabelErrorReason = (typeof LABEL_ERROR_REASONS)[number];
 export class LabelError extends PermanentError {
   override name = 'LabelError';
   declare readonly reason: LabelErrorReason;
-  /** The runs-on label at fault (labels are workflow text, never secret). */
+  /** The runs-on label at fault, echoed (bounded): labels are workflow text, never secret, but may be huge. */
   readonly label: string;
   /** The message without the label prefix: what is wrong and how to fix it. */
   readonly detail: string;
   constructor(reason: LabelErrorReason, label: string, detail: string) {
-    super(reason, `runs-on label "${label}": ${detail}`);
-    this.label = label;
-    this.detail = detail;
+    // Any label the parser accepts fits whole; only an overlong one (label_too_long) is cut.
+    const shown = echo(label, MAX_LABEL_LENGTH);
+    const said = echo(detail, 2_000);
+    super(reason, `runs-on label "${shown}": ${said}`);
+    this.label = shown;
+    this.detail = said;
   }
 }

@@ -1,4 +1,5 @@
 import { matchAlias, type AliasMatch, type AliasRule } from './aliases.ts';
+import { MAX_LABEL_LENGTH } from './bounds.ts';
 import { LabelError } from './errors.ts';
 import { findMarker } from './markers.ts';
 import { parseSpec } from './spec.ts';
@@ -18,6 +19,8 @@ const MAX_WARNINGS = 20;
 export function parseRunsOn(labels: readonly string[], aliases: readonly AliasRule[] = []): RunnerRequest | null {
   const marker = findMarker(labels);
   if (marker) {
+    if (marker.label.length > MAX_LABEL_LENGTH)
+      throw new LabelError('label_too_long', marker.label, `${marker.label.length} characters; a runs-fleet label has at most ${MAX_LABEL_LENGTH}`);
     const notes = new Warnings();
     const fields = parseSpec(marker.spec, { label: marker.label, warn: notes.warn });
     return compact({
@@ -54,8 +57,9 @@ export function requestFromAlias(alias: AliasMatch, labels: readonly string[]): 
 }
 
 function findAlias(labels: readonly string[], aliases: readonly AliasRule[]): AliasMatch | undefined {
-  // An empty label is never a job's real label, and `.*` would match it.
-  const candidates = labels.filter((l) => l !== '');
+  // An empty label is never a job's real label, and `.*` would match it. An overlong one
+  // is never an alias either: a regex alias would copy it into the spec it expands to.
+  const candidates = labels.filter((l) => l !== '' && l.length <= MAX_LABEL_LENGTH);
   try {
     return matchAlias(candidates, aliases);
   } catch (err) {

@@ -1,6 +1,6 @@
 import type { Valkey } from 'iovalkey';
 import { queueKeys, type QueueKeys } from './keys.ts';
-import { DEAD_LETTER, ENQUEUE_ONCE, TRIM_ACKED } from './scripts.ts';
+import { DEAD_LETTER, ENQUEUE_ONCE, REPLAY_DEAD_LETTER, TRIM_ACKED } from './scripts.ts';
 import type { EnqueueResult, QueueEntry, QueuedJob } from './types.ts';
 
 export interface JobQueueOptions {
@@ -22,6 +22,8 @@ export interface JobQueueOptions {
   waitReplicas?: number;
   /** WAIT's timeout; must stay below the command connection's 3 s command timeout. */
   waitTimeoutMs?: number;
+  /** About how many dead letters are kept (the newest); 10,000 by default. */
+  deadLetterMaxLength?: number;
 }
 
 /** The primary stored the job but too few replicas confirmed it in time: answer 503 so GitHub redelivers. */
@@ -34,7 +36,8 @@ export class NotReplicatedError extends Error {
 
 interface Scripts {
   enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number, receivedAt: number): Promise<string | null>;
-  deadLetter(jobs: string, dead: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number): Promise<number>;
+  deadLetter(jobs: string, dead: string, record: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number, maxLen: number): Promise<number>;
+  replay(jobs: string, dead: string, record: string, deadId: string, payload: string, at: number, recordTtl: number): Promise<string | null>;
   trimAcked(jobs: string, group: string): Promise<number>;
 }
 
@@ -54,6 +57,7 @@ export class JobQueue {
   private readonly recordTtl: number;
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
+  private readonly deadLetterMaxLength: number;
   private readonly scripts: Scripts;
 
   /** `client` runs ordinary commands; `blocking` (optional) runs XREADGROUP BLOCK. */
@@ -65,6 +69,7 @@ export class JobQueue {
     this.recordTtl = options.recordTtlSeconds ?? 7 * 86_400;
     this.waitReplicas = options.waitReplicas ?? 0;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
+    this.deadLetterMaxLength = options.deadLetterMaxLength ?? 10_000;
     this.scripts = defineScripts(client);
   }
 
@@ -137,11 +142,24 @@ export class JobQueue {
     return { entries, deadLettered, missing: deleted ?? [] };
   }
 
-  /** Moves an entry to the dead-letter stream with its reason and acks it, atomically. */
+  /** Moves an entry to the dead-letter stream with its reason, marks its record, and acks it, atomically. */
   async deadLetter(entry: QueueEntry, reason: string, at = Date.now()): Promise<void> {
     await this.scripts.deadLetter(
-      this.keys.jobs, this.keys.deadLetter, this.keys.group, entry.id, JSON.stringify(entry.job), reason, entry.deliveries, at,
+      this.keys.jobs, this.keys.deadLetter, this.keys.record(entry.job.jobId, entry.job.runAttempt), this.keys.group, entry.id,
+      JSON.stringify(entry.job), reason, entry.deliveries, at, this.deadLetterMaxLength,
     );
+  }
+
+  /**
+   * Queues a dead-lettered job again (after the operator fixed its cause) and removes the
+   * dead letter, atomically. Returns the new entry id, or undefined when no such dead letter.
+   */
+  async replay(deadLetterId: string, job: QueuedJob, at = Date.now()): Promise<string | undefined> {
+    const replayed: QueuedJob = { ...job, enqueuedAt: at, requeue: { reason: 'replayed', count: (job.requeue?.count ?? 0) + 1 } };
+    const id = await this.scripts.replay(
+      this.keys.jobs, this.keys.deadLetter, this.keys.record(job.jobId, job.runAttempt), deadLetterId, JSON.stringify(replayed), at, this.recordTtl,
+    );
+    return id ?? undefined;
   }
 
   /**
@@ -198,13 +216,15 @@ function defineScripts(client: Valkey): Scripts {
   const c = client as unknown as Record<string, unknown>;
   if (!c.enqueueOnce) {
     client.defineCommand('enqueueOnce', { numberOfKeys: 3, lua: ENQUEUE_ONCE });
-    client.defineCommand('deadLetterEntry', { numberOfKeys: 2, lua: DEAD_LETTER });
+    client.defineCommand('deadLetterEntry', { numberOfKeys: 3, lua: DEAD_LETTER });
+    client.defineCommand('replayDeadLetter', { numberOfKeys: 3, lua: REPLAY_DEAD_LETTER });
     client.defineCommand('trimAcked', { numberOfKeys: 1, lua: TRIM_ACKED });
   }
   const call = (name: string, ...args: unknown[]) => (c[name] as (...a: unknown[]) => Promise<unknown>).apply(client, args);
   return {
     enqueueOnce: (...a) => call('enqueueOnce', ...a) as Promise<string | null>,
     deadLetter: (...a) => call('deadLetterEntry', ...a) as Promise<number>,
+    replay: (...a) => call('replayDeadLetter', ...a) as Promise<string | null>,
     trimAcked: (...a) => call('trimAcked', ...a) as Promise<number>,
   };
 }

@@ -27,8 +27,21 @@ export interface JobRecord {
   failure?: string;
   conclusion?: string;
   infraRetries?: string;
+  /**
+   * Epoch ms GitHub reported the job completed (the workflow_job webhook). Unlike the
+   * `finishedAt` stage (also stamped when a runner pod ends), it means the job itself is over.
+   */
+  completedOnGitHubAt?: string;
   stages: Partial<Record<Stage, number>>;
 }
+
+const UPDATE_UNLESS_FINISHED = `
+if redis.call('HEXISTS', KEYS[1], 'completedOnGitHubAt') == 1 then return 0 end
+if #ARGV > 1 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return 1`;
 
 /** Reads and updates job records. Updates are field-wise, so concurrent writers never clobber each other. */
 export class JobRecords {
@@ -44,6 +57,18 @@ export class JobRecords {
     if (!Object.keys(flat).length) return;
     const key = this.keys.record(jobId, runAttempt);
     await this.client.multi().hset(key, flat).expire(key, this.ttlSeconds).exec();
+  }
+
+  /**
+   * Like update, unless the job already completed on GitHub (`completedOnGitHubAt` is set): then
+   * nothing is written and false is returned. One atomic step, so provisioning can never
+   * overwrite what a cancellation recorded, and one of the two always sees the other.
+   */
+  async updateUnlessFinished(jobId: number, runAttempt: number, fields: Partial<Omit<JobRecord, 'stages'>>, stages: Partial<Record<Stage, number>> = {}): Promise<boolean> {
+    const flat: string[] = [];
+    for (const [k, v] of [...Object.entries(fields), ...Object.entries(stages)]) if (v !== undefined) flat.push(k, String(v));
+    const key = this.keys.record(jobId, runAttempt);
+    return (await this.client.eval(UPDATE_UNLESS_FINISHED, 1, key, this.ttlSeconds, ...flat)) === 1;
   }
 
   /** Stamps a stage only if it is not stamped yet (the first observation wins). */

@@ -5,6 +5,8 @@ export interface QueueKeys {
   group: string;
   dedupe(jobId: number, runAttempt: number): string;
   record(jobId: number, runAttempt: number): string;
+  /** Claimed (SET NX) by whoever creates the check run telling the author a job is not served: once per job and attempt. */
+  checkRun(jobId: number, runAttempt: number): string;
 }
 
 export function queueKeys(prefix = 'runs-fleet'): QueueKeys {
@@ -17,5 +19,6 @@ export function queueKeys(prefix = 'runs-fleet'): QueueKeys {
     group: 'orchestrator',
     dedupe: (jobId, runAttempt) => `${p}:dedupe:${jobId}:${runAttempt}`,
     record: (jobId, runAttempt) => `${p}:job:${jobId}:${runAttempt}`,
+    checkRun: (jobId, runAttempt) => `${p}:checkrun:${jobId}:${runAttempt}`,
   };
 }

@@ -16,10 +16,34 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
 end
 return false`;
 
-/** KEYS: jobs stream, dead-letter stream. ARGV: group, entry id, payload, reason, deliveries, at. */
+/**
+ * KEYS: jobs stream, dead-letter stream, job record. ARGV: group, entry id, payload, reason,
+ * deliveries, at, dead-letter max length. The record (when it still exists) says
+ * `dead_lettered` with the reason, in the same step; the dead-letter stream keeps about the
+ * newest max-length entries (MAXLEN ~ trims whole macro nodes, so it may hold a few more).
+ */
 export const DEAD_LETTER = `
-redis.call('XADD', KEYS[2], '*', 'job', ARGV[3], 'reason', ARGV[4], 'deliveries', ARGV[5], 'entryId', ARGV[2], 'at', ARGV[6])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'job', ARGV[3], 'reason', ARGV[4], 'deliveries', ARGV[5], 'entryId', ARGV[2], 'at', ARGV[6])
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('HSET', KEYS[3], 'status', 'dead_lettered', 'failure', ARGV[4], 'deadLetteredAt', ARGV[6])
+end
 return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])`;
+
+/**
+ * KEYS: jobs stream, dead-letter stream, job record. ARGV: dead-letter id, payload, at, record ttl s.
+ * Replays a dead letter: appends its job to the jobs stream again, marks the record
+ * `queued` (replayed), and removes the dead letter, all at once, so a replay can neither
+ * be lost nor happen twice. Returns the new entry id, or false when the dead letter is gone.
+ */
+export const REPLAY_DEAD_LETTER = `
+local row = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
+if #row == 0 then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'job', ARGV[2])
+redis.call('HSET', KEYS[3], 'status', 'queued', 'entryId', id, 'replayedAt', ARGV[3])
+redis.call('HDEL', KEYS[3], 'failure')
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+redis.call('XDEL', KEYS[2], ARGV[1])
+return id`;
 
 /**
  * KEYS: jobs stream. ARGV: group. Trims entries that every consumer has read and acked:

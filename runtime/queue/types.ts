@@ -17,6 +17,8 @@ export interface QueuedJob {
   deliveryId: string;
   workflowName: string | undefined;
   jobName: string | undefined;
+  /** The job's commit, for a check run if the job cannot be served (absent on entries stored before it was kept). */
+  headSha?: string;
   /** Epoch ms the webhook arrived / the job was appended. */
   receivedAt: number;
   enqueuedAt: number;

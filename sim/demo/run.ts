@@ -45,6 +45,8 @@ export interface AttemptOutcome {
   conclusion: string | null;
   node?: NodeFacts;
   deadLetterReason?: string;
+  /** What still exists at the end for this attempt's runner, looked up in the double and the cluster (not taken from the record). */
+  leftBehind: { registeredRunner: boolean; runnerJob: boolean; secret: boolean };
 }
 
 export interface Interruption {
@@ -188,6 +190,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       key: keyOf(t.jobId), jobId: t.jobId, runAttempt: t.runAttempt, record: t.record,
       conclusion: l.stack.github.getJob(t.jobId)?.conclusion ?? null, node: nodeOfJob.get(t.jobId),
       ...(t.deadLetterReason && { deadLetterReason: t.deadLetterReason }),
+      leftBehind: {
+        registeredRunner: !!(t.record.runnerName && l.stack.github.findRunner(t.record.runnerName)),
+        runnerJob: !!(t.record.jobName && l.stack.sim.store.get('jobs', RUNNER_NAMESPACE, t.record.jobName)),
+        secret: !!(t.record.jobName && l.stack.sim.store.get('secrets', RUNNER_NAMESPACE, t.record.jobName)),
+      },
     }));
     const stats = l.stack.github.stats();
     const deliveries = l.stack.github.listDeliveries();

@@ -103,8 +103,11 @@ export function renderSummary(r: DemoResult): string[] {
   const cancelled = r.attempts.filter((a) => a.conclusion === 'cancelled' || a.record.status === 'cancelled_cleaned');
   out.push('', 'Cancelled');
   if (!cancelled.length) out.push('  none');
-  for (const a of cancelled)
-    out.push(`  ${a.key}: cancelled on GitHub before a runner took it; ${a.record.status === 'cancelled_cleaned' ? 'the orchestrator deleted its runner Job and its registered runner' : `record status ${a.record.status ?? '?'}`}`);
+  for (const a of cancelled) {
+    const left = [a.leftBehind.registeredRunner && 'a registered runner', a.leftBehind.runnerJob && 'a runner Job', a.leftBehind.secret && 'a Secret'].filter(Boolean);
+    out.push(`  ${a.key}: cancelled on GitHub before a runner took it; record status ${a.record.status ?? '?'}; ` +
+      (left.length ? `LEFT BEHIND: ${left.join(', ')}` : 'no runner, Job or Secret left (checked in GitHub and the cluster)'));
+  }
 
   out.push('', 'GitHub side');
   out.push(`  ${r.github.jitConfigs} JIT runner configs issued, ${r.github.rateLimited} rate-limited calls, ${r.github.deliveries} webhook deliveries (${r.github.failedDeliveries} failed)`);

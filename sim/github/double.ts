@@ -9,7 +9,8 @@ import { verifyAppJwt } from './jwt-verify.ts';
 import { PrimaryBudgets, rateLimitHeaders, SecondaryLimits, type PrimaryLimitOptions, type SecondaryLimitOptions } from './rate-limits.ts';
 import { createRoutes, errorBody, matchRoute, ROUTES, type Identity, type RouteContext, type RouteId, type RouteResult } from './routes.ts';
 import {
-  DEFAULT_RUNNER_GROUPS, GitHubState, type InstallationSpec, type QueueJobSpec, type SimDelivery, type SimJob, type SimRunner,
+  DEFAULT_RUNNER_GROUPS, GitHubState, type InstallationSpec, type QueueJobSpec, type SimCheckRun, type SimDelivery, type SimJob, type SimRelease,
+  type SimRunner,
 } from './state.ts';
 import { buildSignedWorkflowJobWebhook, webhookHeaders, type SignedWebhook, type WorkflowJobAction, type WorkflowJobConclusion } from './webhook-payload.ts';
 
@@ -93,8 +94,19 @@ export interface GitHubDouble {
   /** Resolves when every delivery in flight (auto, redelivery) has been recorded. */
   deliveriesSettled(): Promise<void>;
 
+  // ---- checks and releases ----
+  /** Check runs created through the API, oldest first. */
+  checkRuns(): SimCheckRun[];
+  /** Publishes a release of owner/repo (e.g. actions/runner v2.337.0), now or at `publishedAt`. */
+  publishRelease(owner: string, repo: string, tagName: string, publishedAt?: Date): SimRelease;
+
   // ---- failure injection and counters ----
   inject(route: RouteId | '*', fault: Fault, times?: number): void;
+  /**
+   * Holds the next request to `route` until release() is called, then handles it normally;
+   * `arrived` resolves when it reaches the double. How tests stop a call mid-flight.
+   */
+  hold(route: RouteId): { arrived: Promise<void>; release(): void };
   clearFaults(): void;
   calls(route: RouteId): number;
   callCounts(): Record<string, number>;
@@ -103,7 +115,7 @@ export interface GitHubDouble {
   stop(): Promise<void>;
 }
 
-export type { Fault, InstallationSpec, QueueJobSpec, RouteId, SimDelivery, SimJob, SimRunner };
+export type { Fault, InstallationSpec, QueueJobSpec, RouteId, SimCheckRun, SimDelivery, SimJob, SimRelease, SimRunner };
 export { ROUTES };
 
 interface Internals {
@@ -303,7 +315,17 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     async deliveriesSettled() {
       while (pending.size) await Promise.allSettled([...pending]);
     },
+    checkRuns: () => [...state.checkRuns],
+    publishRelease: (owner, repo, tagName, publishedAt) => state.publishRelease(owner, repo, tagName, publishedAt?.getTime()),
     inject: (route, fault, times = 1) => internals.faults.inject(route, fault, times),
+    hold(route) {
+      let release!: () => void;
+      let arrive!: () => void;
+      const until = new Promise<void>((r) => (release = r));
+      const arrived = new Promise<void>((r) => (arrive = r));
+      internals.faults.inject(route, { kind: 'hold', until, onArrive: arrive });
+      return { arrived, release };
+    },
     clearFaults: () => internals.faults.clear(),
     calls: (route) => internals.calls.get(route) ?? 0,
     callCounts: () => Object.fromEntries(internals.calls),
@@ -384,6 +406,11 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
     await new Promise((r) => setTimeout(r, fault && 'ms' in fault ? fault.ms : 0));
     fault = undefined;
   }
+  if (fault?.kind === 'hold') {
+    fault.onArrive?.();
+    await fault.until.catch(() => undefined);
+    fault = undefined;
+  }
   if (fault?.kind === 'hang') return; // the connection stays open; stop() or the client closes it
   if (fault?.kind === 'reset') {
     req.socket.destroy();
@@ -436,7 +463,12 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
     redeliver: d.redeliver,
     jobChanged: d.jobChanged,
   };
-  respond(res, route.handle(ctx), headers);
+  const result = route.handle(ctx);
+  if (fault?.kind === 'drop-reply') {
+    req.socket.destroy();
+    return;
+  }
+  respond(res, result, headers);
 }
 
 function primaryRefusal(status: number, identity: Identity): RouteResult {

@@ -15,7 +15,11 @@ export type Fault =
   /** Never answer (until the client gives up or the double stops). */
   | { kind: 'hang' }
   /** Destroy the connection without a response (a network error). */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Hold the request until `until` settles, then handle it normally; `onArrive` is called when it arrives. */
+  | { kind: 'hold'; until: Promise<unknown>; onArrive?: () => void }
+  /** Handle the request (its effect happens, e.g. a runner is registered), then drop the connection: a lost reply. */
+  | { kind: 'drop-reply' };
 
 interface Pending {
   fault: Fault;

@@ -1,4 +1,4 @@
-import type { GitHubState, RunnerScope, SimDelivery, SimJob, SimRunner } from './state.ts';
+import type { GitHubState, RunnerScope, SimCheckRun, SimDelivery, SimJob, SimRelease, SimRunner } from './state.ts';
 
 /** The REST endpoints the double serves, with GitHub's status codes and body shapes. */
 
@@ -20,6 +20,12 @@ export const ROUTES = {
   runJobs: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
   hookDeliveries: 'GET /app/hook/deliveries',
   redeliver: 'POST /app/hook/deliveries/{delivery_id}/attempts',
+  createCheckRun: 'POST /repos/{owner}/{repo}/check-runs',
+  checkRun: 'GET /repos/{owner}/{repo}/check-runs/{check_run_id}',
+  latestRelease: 'GET /repos/{owner}/{repo}/releases/latest',
+  releaseByTag: 'GET /repos/{owner}/{repo}/releases/tags/{tag}',
+  installations: 'GET /app/installations',
+  cancelRun: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel',
 } as const;
 
 export type RouteId = (typeof ROUTES)[keyof typeof ROUTES];
@@ -167,7 +173,7 @@ function installationJson(ctx: RouteContext, id: number, account: string, type: 
     target_type: type,
     repository_selection: 'all',
     access_tokens_url: `${ctx.apiUrl}/app/installations/${id}/access_tokens`,
-    permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', metadata: 'read' },
+    permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', checks: 'write', metadata: 'read' },
     events: ['workflow_job'],
   };
 }
@@ -228,6 +234,78 @@ function deliveryJson(d: SimDelivery): Record<string, unknown> {
   };
 }
 
+/** GitHub's check-run conclusions (docs: "Create a check run", `conclusion`). */
+const CONCLUSIONS = new Set(['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out']);
+/** GitHub's limit on output.summary and output.text: 65535 characters. */
+const MAX_OUTPUT = 65_535;
+
+function checkRunJson(apiUrl: string, c: SimCheckRun): Record<string, unknown> {
+  return {
+    id: c.id,
+    head_sha: c.headSha,
+    node_id: `CR_${Buffer.from(`check:${c.id}`).toString('base64url')}`,
+    external_id: c.externalId,
+    url: `${apiUrl}/repos/${c.owner}/${c.repo}/check-runs/${c.id}`,
+    html_url: `https://github.com/${c.owner}/${c.repo}/runs/${c.id}`,
+    details_url: c.detailsUrl,
+    status: c.status,
+    conclusion: c.conclusion,
+    started_at: c.startedAt,
+    completed_at: c.completedAt,
+    output: { ...c.output, annotations_count: 0 },
+    name: c.name,
+    pull_requests: [],
+  };
+}
+
+function createCheckRun(ctx: RouteContext): RouteResult {
+  const { owner, repo } = ctx.params as { owner: string; repo: string };
+  if (!ctx.state.covers(installationOf(ctx), owner, repo)) return notFound();
+  const b = ctx.body;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return { status: 400, body: errorBody('Problems parsing JSON', 400) };
+  const r = b as Record<string, unknown>;
+  if (typeof r.name !== 'string' || r.name === '') return invalid('"name" wasn\'t supplied.');
+  if (typeof r.head_sha !== 'string' || r.head_sha === '') return invalid('"head_sha" wasn\'t supplied.');
+  if (!ctx.state.knowsCommit(owner, repo, r.head_sha)) return { status: 422, body: errorBody(`No commit found for SHA: ${r.head_sha}`, 422) };
+  const conclusion = r.conclusion === undefined ? null : r.conclusion;
+  if (conclusion !== null && (typeof conclusion !== 'string' || !CONCLUSIONS.has(conclusion)))
+    return invalid(`For 'properties/conclusion', ${JSON.stringify(conclusion)} is not a possible value.`);
+  // "Providing conclusion will automatically set the status parameter to completed."
+  const status = conclusion !== null ? 'completed' : ((r.status as SimCheckRun['status'] | undefined) ?? 'queued');
+  if (status === 'completed' && conclusion === null) return invalid('"conclusion" is required when "status" is "completed".');
+  const out = (r.output ?? undefined) as Record<string, unknown> | undefined;
+  if (out !== undefined) {
+    if (typeof out.title !== 'string' || typeof out.summary !== 'string') return invalid('"output" needs "title" and "summary".');
+    if (out.summary.length > MAX_OUTPUT) return invalid(`For 'properties/summary', it should be at most ${MAX_OUTPUT} characters.`);
+  }
+  const now = new Date(ctx.state.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const run = ctx.state.addCheckRun({
+    owner, repo, name: r.name, headSha: r.head_sha, status, conclusion,
+    externalId: typeof r.external_id === 'string' ? r.external_id : null,
+    detailsUrl: typeof r.details_url === 'string' ? r.details_url : null,
+    output: { title: (out?.title as string) ?? null, summary: (out?.summary as string) ?? null, text: (out?.text as string) ?? null },
+    startedAt: typeof r.started_at === 'string' ? r.started_at : now,
+    completedAt: status === 'completed' ? (typeof r.completed_at === 'string' ? r.completed_at : now) : null,
+  });
+  return { status: 201, body: checkRunJson(ctx.apiUrl, run) };
+}
+
+function releaseJson(apiUrl: string, r: SimRelease): Record<string, unknown> {
+  return {
+    id: r.id,
+    url: `${apiUrl}/repos/${r.owner}/${r.repo}/releases/${r.id}`,
+    html_url: `https://github.com/${r.owner}/${r.repo}/releases/tag/${r.tagName}`,
+    tag_name: r.tagName,
+    target_commitish: 'main',
+    name: r.tagName,
+    draft: false,
+    prerelease: false,
+    created_at: r.publishedAt,
+    published_at: r.publishedAt,
+    assets: [],
+  };
+}
+
 export function createRoutes(): Route[] {
   return [
     compile(ROUTES.createAccessToken, 'jwt', (ctx) => {
@@ -239,7 +317,7 @@ export function createRoutes(): Route[] {
         body: {
           token: t.token,
           expires_at: new Date(t.expiresAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', metadata: 'read' },
+          permissions: { organization_self_hosted_runners: 'write', administration: 'write', actions: 'write', checks: 'write', metadata: 'read' },
           repository_selection: inst.repositories ? 'selected' : 'all',
         },
       };
@@ -258,7 +336,9 @@ export function createRoutes(): Route[] {
       compile(id, 'token', (ctx) => {
         const scope = scopeOf(ctx.params);
         if (!inScope(ctx, scope)) return notFound();
-        const all = ctx.state.runnersIn(scope);
+        // GitHub filters by exact `name` when given (the list endpoint's `name` parameter).
+        const name = ctx.query.get('name');
+        const all = ctx.state.runnersIn(scope).filter((r) => name === null || r.name === name);
         const path = scope.kind === 'org' ? `/orgs/${scope.org}` : `/repos/${scope.owner}/${scope.repo}`;
         const { items, headers } = paginate(all, ctx.query, `${ctx.apiUrl}${path}/actions/runners`);
         return { status: 200, body: { total_count: all.length, runners: items.map(runnerJson) }, headers };
@@ -342,6 +422,38 @@ export function createRoutes(): Route[] {
         headers.link = `<${ctx.apiUrl}/app/hook/deliveries?per_page=${perPage}&cursor=v1_${items.at(-1)!.id}>; rel="next"`;
       }
       return { status: 200, headers, body: items.map(deliveryJson) };
+    }),
+    compile(ROUTES.createCheckRun, 'token', createCheckRun),
+    compile(ROUTES.checkRun, 'token', (ctx) => {
+      const { owner, repo } = ctx.params as { owner: string; repo: string };
+      if (!ctx.state.covers(installationOf(ctx), owner, repo)) return notFound();
+      const run = ctx.state.checkRuns.find((c) => c.id === Number(ctx.params.check_run_id) && c.owner === owner && c.repo === repo);
+      return run ? { status: 200, body: checkRunJson(ctx.apiUrl, run) } : notFound();
+    }),
+    // Releases of a public repository (actions/runner) are readable with any installation token.
+    compile(ROUTES.latestRelease, 'token', (ctx) => {
+      const release = ctx.state.latestRelease(ctx.params.owner!, ctx.params.repo!);
+      return release ? { status: 200, body: releaseJson(ctx.apiUrl, release) } : notFound();
+    }),
+    compile(ROUTES.releaseByTag, 'token', (ctx) => {
+      const release = ctx.state.releases.find(
+        (r) => r.owner.toLowerCase() === ctx.params.owner!.toLowerCase() && r.repo.toLowerCase() === ctx.params.repo!.toLowerCase() && r.tagName === ctx.params.tag,
+      );
+      return release ? { status: 200, body: releaseJson(ctx.apiUrl, release) } : notFound();
+    }),
+    compile(ROUTES.cancelRun, 'token', (ctx) => {
+      const { owner, repo } = ctx.params as { owner: string; repo: string };
+      if (!ctx.state.covers(installationOf(ctx), owner, repo)) return notFound();
+      const run = ctx.state.runs(owner, repo).find((r) => r.id === Number(ctx.params.run_id));
+      if (!run) return notFound();
+      if (run.status === 'completed') return { status: 409, body: errorBody('Cannot cancel a workflow run that is completed.', 409) };
+      for (const j of run.jobs) if (j.status !== 'completed') ctx.state.completeJob(j.id, 'cancelled');
+      return { status: 202, body: {} };
+    }),
+    compile(ROUTES.installations, 'jwt', (ctx) => {
+      const all = ctx.state.installationList();
+      const { items, headers } = paginate(all, ctx.query, `${ctx.apiUrl}/app/installations`);
+      return { status: 200, headers, body: items.map((i) => installationJson(ctx, i.id, i.account, i.accountType ?? 'Organization')) };
     }),
     compile(ROUTES.redeliver, 'jwt', (ctx) => {
       const delivery = ctx.state.deliveries.find((d) => d.id === Number(ctx.params.delivery_id));

@@ -43,6 +43,29 @@ export interface SimJob {
   installationId: number | null;
 }
 
+export interface SimCheckRun {
+  id: number;
+  owner: string;
+  repo: string;
+  name: string;
+  headSha: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion: string | null;
+  externalId: string | null;
+  detailsUrl: string | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+  startedAt: string;
+  completedAt: string | null;
+}
+
+export interface SimRelease {
+  id: number;
+  owner: string;
+  repo: string;
+  tagName: string;
+  publishedAt: string;
+}
+
 export type RunnerScope = { kind: 'org'; org: string } | { kind: 'repo'; owner: string; repo: string };
 
 export interface SimRunner {
@@ -108,7 +131,11 @@ export class GitHubState {
   readonly jobs = new Map<number, SimJob>();
   readonly runners = new Map<number, SimRunner>();
   readonly deliveries: SimDelivery[] = [];
+  readonly checkRuns: SimCheckRun[] = [];
+  readonly releases: SimRelease[] = [];
   tokensIssued = 0;
+  #nextCheckRunId = 30_000_000_001;
+  #nextReleaseId = 250_000_001;
 
   #nextJobId = 10_000_000_001;
   #nextRunId = 5_000_000_001;
@@ -155,6 +182,11 @@ export class GitHubState {
         i.account.toLowerCase() === owner.toLowerCase() &&
         (repo === undefined || !i.repositories || i.repositories.some((r) => r.toLowerCase() === repo.toLowerCase())),
     );
+  }
+
+  /** Every installation of the App (one covering everything when none were configured). */
+  installationList(): InstallationSpec[] {
+    return this.#installations ? [...this.#installations] : [{ id: this.defaultInstallationId, account: 'default', accountType: 'Organization' }];
   }
 
   installationById(id: number): InstallationSpec | undefined {
@@ -330,6 +362,32 @@ export class GitHubState {
 
   runnerByName(name: string): SimRunner | undefined {
     return [...this.runners.values()].find((r) => r.name === name);
+  }
+
+  // ---- checks and releases ------------------------------------------------
+
+  /** A commit GitHub knows in owner/repo: the head of one of its jobs. */
+  knowsCommit(owner: string, repo: string, sha: string): boolean {
+    return [...this.jobs.values()].some((j) => sameRepo(j, owner, repo) && j.headSha === sha);
+  }
+
+  addCheckRun(run: Omit<SimCheckRun, 'id'>): SimCheckRun {
+    const created = { ...run, id: this.#nextCheckRunId++ };
+    this.checkRuns.push(created);
+    return created;
+  }
+
+  publishRelease(owner: string, repo: string, tagName: string, publishedAtMs = this.now()): SimRelease {
+    const release = { id: this.#nextReleaseId++, owner, repo, tagName, publishedAt: iso(publishedAtMs) };
+    this.releases.push(release);
+    return release;
+  }
+
+  /** GitHub's "latest release": the most recently published non-draft, non-prerelease one. */
+  latestRelease(owner: string, repo: string): SimRelease | undefined {
+    return this.releases
+      .filter((r) => r.owner.toLowerCase() === owner.toLowerCase() && r.repo.toLowerCase() === repo.toLowerCase())
+      .sort((a, b) => Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || b.id - a.id)[0];
   }
 
   // ---- webhook deliveries --------------------------------------------------

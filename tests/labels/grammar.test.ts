@@ -238,9 +238,20 @@ describe('runs-on grammar', () => {
   ]);
 
   it('caps warnings so a queue entry stays small', () => {
-    const r = parseRunsOn([`runs-fleet/${Array.from({ length: 50 }, (_, i) => `k${i}=v`).join('/')}`])!;
+    const r = parseRunsOn([`runs-fleet/${Array.from({ length: 50 }, (_, i) => `q${i}`).join('/')}`])!;
     assert.equal(r.warnings.length, 21);
     assert.match(r.warnings[20]!, /30 more warnings/);
+  });
+
+  it('refuses an overlong runs-fleet label and echoes only its start', () => {
+    const label = `runs-fleet/runner=${'x'.repeat(1_000_000)}`;
+    assert.throws(() => parseRunsOn(['self-hosted', label]), (e: unknown) =>
+      e instanceof LabelError && e.reason === 'label_too_long' && e.message.length < 1_000 && /1000018 characters; a runs-fleet label has at most 256/.test(e.message));
+    assert.equal(parseRunsOn([`runs-fleet/${'q/'.repeat(100)}`])?.marker, 'runs-fleet/', '256 characters or fewer are parsed');
+  });
+
+  it('never matches an overlong label against an alias (it would be copied into the spec)', () => {
+    assert.equal(parseRunsOn(['y'.repeat(300)], [{ match: '^(y+)$', regex: true, spec: 'runner=$1' }]), null);
   });
 
   it('explains how to fix a bad value', () => {

@@ -67,18 +67,23 @@ describe('demo summary', () => {
   it('reports the retry with its cause and bound, and says when a stage was not recorded', () => {
     const scenario = buildDemoScenario();
     const base = { receivedAt: 1_000, enqueuedAt: 1_001, dequeuedAt: 1_005, jobCreatedAt: 1_040 };
+    const leftBehind = { registeredRunner: false, runnerJob: false, secret: false };
     const lines = renderSummary({
       scenario, startedAt: 0, endedAt: 60_000, timedOut: false, interrupted: false, unfinished: [], placeholdersReady: 0,
       limits: { maxInfraRetries: 1, maxReprovisions: 2 },
       attempts: [
-        { key: 'api#1/build-image', jobId: 5, runAttempt: 1, conclusion: 'failure', record: { status: 'infra_rerun', failure: 'spot_interruption', infraRetries: '1', className: '4cpu-linux-amd64', stages: base } },
-        { key: 'api#1/build-image', jobId: 9, runAttempt: 2, conclusion: 'success', record: { status: 'completed', className: '4cpu-linux-amd64', stages: base } },
+        { key: 'api#1/build-image', jobId: 5, runAttempt: 1, conclusion: 'failure', record: { status: 'infra_rerun', failure: 'spot_interruption', infraRetries: '1', className: '4cpu-linux-amd64', stages: base }, leftBehind },
+        { key: 'api#1/build-image', jobId: 9, runAttempt: 2, conclusion: 'success', record: { status: 'completed', className: '4cpu-linux-amd64', stages: base }, leftBehind },
+        { key: 'web#3/docs', jobId: 12, runAttempt: 1, conclusion: 'cancelled', record: { status: 'cancelled_cleaned', stages: base }, leftBehind },
+        { key: 'web#4/docs', jobId: 13, runAttempt: 1, conclusion: 'cancelled', record: { status: 'job_created', stages: base }, leftBehind: { ...leftBehind, registeredRunner: true } },
       ],
       github: { jitConfigs: 2, rateLimited: 0, deliveries: 5, failedDeliveries: 0 },
       notable: [], metrics: { infraRetries: {}, recoveryOutcomes: {}, runnerFailures: {} },
     }).join('\n');
     assert.match(lines, /attempt 1: runner lost to spot_interruption; GitHub concluded it failure; the orchestrator re-ran the job through GitHub \(infrastructure retry 1 of maxInfraRetries 1\) → attempt 2: success/);
     assert.match(lines, /not recorded: no job record carries a start kind/);
-    assert.match(lines, /webhook → Job created\s+2\s+40 ms/);
+    assert.match(lines, /web#3\/docs: cancelled on GitHub before a runner took it; record status cancelled_cleaned; no runner, Job or Secret left \(checked in GitHub and the cluster\)/);
+    assert.match(lines, /web#4\/docs: .*record status job_created; LEFT BEHIND: a registered runner/);
+    assert.match(lines, /webhook → Job created\s+4\s+40 ms/);
   });
 });

@@ -177,6 +177,21 @@ const CASES: Case[] = [
       `ConfigMap .*pool "${pool}" placeholder pod: container "pause" uses image "registry\\.k8s\\.io/pause", which is not pinned.*Fix: pin runs-fleet:runner\\.image, \\.dindImage and \\.pauseImage`)),
   },
   {
+    policy: 'runner-image-floor', what: 'a runner image older than 2.329.0 (GitHub refuses to register it)',
+    craft: (dev) => withDocument(dev, (doc) => { doc.runner.image = 'ghcr.io/actions/actions-runner:2.328.0'; for (const c of doc.classes) delete c.podTemplate; }),
+    expect: [
+      ...['2cpu-linux-arm64', '4cpu-linux-arm64', '8cpu-linux-arm64', '4cpu-linux-amd64', '4cpu-linux-arm64-disk300'].map((cls) => new RegExp(
+        `ConfigMap .*class "${cls}" runner pod template: container "runner" uses image "ghcr\\.io/actions/actions-runner:2\\.328\\.0" \\(runner 2\\.328\\.0, older than 2\\.329\\.0\\).*Fix: set runs-fleet:runner\\.image to a current release`)),
+      ...['default', 'small', 'amd64'].map((pool) => new RegExp(`pool "${pool}" placeholder pod: container "prepull-runner" uses image ".*:2\\.328\\.0"`)),
+    ],
+  },
+  {
+    policy: 'runner-image-floor', what: 'an image below a raised floor (policy config)',
+    config: { 'runner-image-floor': { minRunnerVersion: '2.400.0' } },
+    craft: (dev) => structuredClone(dev) as ResourceUnderTest[],
+    expect: [/class "2cpu-linux-arm64" runner pod template: container "runner" uses image ".*:2\.336\.0" \(runner 2\.336\.0, older than 2\.400\.0\)/, /class "4cpu-linux-arm64"/, /class "8cpu-linux-arm64"/, /class "4cpu-linux-amd64"/, /class "4cpu-linux-arm64-disk300"/, /pool "default"/, /pool "small"/, /pool "amd64"/],
+  },
+  {
     policy: 'runner-pods-resources', what: 'a config document that is not JSON',
     craft: (dev) => withEdit(dev, 'platform-config', (cm) => { cm.data['config.json'] = '{"classes": ['; }),
     alsoTrips: ['runner-pods-no-host-access', 'runner-pods-no-service-account-token', 'runner-pods-privileged-only-dind', 'runner-pods-pinned-images'],

@@ -48,7 +48,7 @@ describe('runner Job and Secret builder', () => {
     assert.deepEqual(all.filter((c) => c.securityContext?.privileged).map((c) => c.name), ['dind']);
     assert.equal(spec.initContainers![0]!.restartPolicy, 'Always');
     const runner = spec.containers.find((c) => c.name === 'runner')!;
-    assert.equal(runner.image, 'ghcr.io/actions/actions-runner:2.328.0');
+    assert.equal(runner.image, 'ghcr.io/actions/actions-runner:2.336.0');
     assert.deepEqual(runner.command, ['/home/runner/run.sh']);
     assert.equal(runner.securityContext!.runAsNonRoot, true);
     assert.equal(runner.securityContext!.allowPrivilegeEscalation, false);

@@ -165,7 +165,7 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     assert.match(await survivor.registry.metrics(), /runs_fleet_jobs_provisioned_total\{class="2cpu-linux-arm64",outcome="existed"\} 1/);
   });
 
-  describe('bad input: no Job, a reason in the log and a metric', () => {
+  describe('bad input: rejected before the answer — no queue entry, no Job, a reason in the record, the log and a metric', () => {
     for (const [label, reason] of [
       ['runs-fleet=1/runner=gpu-linux-amd64', 'unknown_class'],
       ['runs-fleet=1/runner=2cpu-linux-arm64/cpu=8', 'impossible_size'],
@@ -174,15 +174,17 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
       it(`${label} → ${reason}`, async () => {
         const { log, text } = capturedLogger();
         s = await stack({ log });
-        s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: [label] });
-        const q = s.orchestrators[0]!.queue;
-        const [dead] = await eventually(() => q.deadLetters(), (l) => l.length === 1);
-        assert.match(dead!.reason, new RegExp(`^${reason}: `));
+        const job = s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: [label] });
+        await s.github.deliveriesSettled();
+        const o = s.orchestrators[0]!;
+        const record = await o.records.get(job.id, 1);
+        assert.equal(record?.status, 'rejected');
+        assert.match(record!.failure!, new RegExp(`^${reason}: `));
+        assert.equal((await o.queue.depth()).length, 0, 'never queued');
         assert.equal(jobsIn(s).length, 0);
         assert.equal(s.github.listRunners().length, 0, 'no runner registered for a job that cannot run');
-        assert.match(await s.orchestrators[0]!.registry.metrics(), new RegExp(`runs_fleet_jobs_dead_lettered_total\\{reason="${reason}"\\} 1`));
+        assert.match(await o.registry.metrics(), new RegExp(`runs_fleet_jobs_rejected_total\\{reason="${reason}"\\} 1`));
         assert.match(text(), new RegExp(`"reason":"${reason}"`));
-        assert.equal((await q.depth()).pending, 0);
       });
     }
   });

@@ -1,15 +1,16 @@
 import type { GitHubClient } from '../../github/client.ts';
 import type { WorkflowJobEvent } from '../../ingress/payload.ts';
-import { isNotFound, type KubeClients } from '../../k8s/client.ts';
+import type { KubeClients } from '../../k8s/client.ts';
 import type { Logger } from '../../log.ts';
 import type { JobRecords } from '../../queue/job-records.ts';
 import type { Clock } from '../../util/clock.ts';
+import { removeRunnerObjects } from './teardown.ts';
 
 /** What cleanup needs from GitHub: removing a registered runner that will never run. */
 export type RunnerRemover = Pick<GitHubClient, 'deleteRunner'>;
 
 export interface JobEventDeps {
-  kube: Pick<KubeClients, 'batch'>;
+  kube: Pick<KubeClients, 'batch' | 'core'>;
   github: RunnerRemover;
   records: JobRecords;
   namespace: string;
@@ -20,8 +21,13 @@ export interface JobEventDeps {
 /**
  * in_progress / completed for a job runs-fleet provisioned: stamp the record (the runner
  * GitHub actually picked, times), and when a job is cancelled before any runner took it,
- * delete its runner Job and its registered runner instead of letting them idle.
+ * delete its runner Job, Secret and registered runner instead of letting them idle.
  * Events for jobs without a record are not ours and are ignored.
+ *
+ * Cancellation can land while provisioning is in flight. `completedOnGitHubAt` is written
+ * first and the record read again after it; provisioning writes what it made before making
+ * it and checks `completedOnGitHubAt` after (JobRecords.updateUnlessFinished). So whichever comes second
+ * sees the other and removes the objects: nothing is left behind at any stage.
  */
 export async function handleJobEvent(event: WorkflowJobEvent, deps: JobEventDeps): Promise<void> {
   const record = await deps.records.get(event.jobId, event.runAttempt);
@@ -36,25 +42,20 @@ export async function handleJobEvent(event: WorkflowJobEvent, deps: JobEventDeps
     return;
   }
   if (event.action !== 'completed') return;
-  await deps.records.update(event.jobId, event.runAttempt, { status: 'completed', conclusion: event.conclusion ?? 'unknown' }, {});
+  await deps.records.update(event.jobId, event.runAttempt, { completedOnGitHubAt: String(now), status: 'completed', conclusion: event.conclusion ?? 'unknown' }, {});
   await deps.records.stampOnce(event.jobId, event.runAttempt, 'finishedAt', now);
   const neverStarted = !event.runnerName && !record.stages.inProgressAt;
   if (event.conclusion !== 'cancelled' || !neverStarted) return;
 
-  if (record.jobName) {
-    try {
-      await deps.kube.batch.deleteNamespacedJob({ name: record.jobName, namespace: deps.namespace, propagationPolicy: 'Background' });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  if (record.runnerId && record.installationId) {
-    const org = record.scope === 'org';
-    await deps.github.deleteRunner({
-      scope: org ? 'org' : 'repo', owner: event.owner, repo: event.repo,
-      installationId: Number(record.installationId), runnerId: Number(record.runnerId),
-    });
-  }
+  // Read after the stamp: whatever provisioning recorded before it is ours to remove.
+  const made = (await deps.records.get(event.jobId, event.runAttempt)) ?? record;
+  await removeRunnerObjects(
+    {
+      jobName: made.jobName, runnerId: made.runnerId ? Number(made.runnerId) : undefined, scope: made.scope === 'org' ? 'org' : 'repo',
+      owner: event.owner, repo: event.repo, installationId: made.installationId ? Number(made.installationId) : undefined,
+    },
+    { kube: deps.kube, github: deps.github, namespace: deps.namespace },
+  );
   await deps.records.update(event.jobId, event.runAttempt, { status: 'cancelled_cleaned' }, {});
-  log.info({ jobName: record.jobName, runnerName: record.runnerName }, 'job cancelled before it started: runner removed');
+  log.info({ jobName: made.jobName, runnerName: made.runnerName }, 'job cancelled before it started: runner removed');
 }

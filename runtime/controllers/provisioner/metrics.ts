@@ -29,6 +29,12 @@ export function createProvisionerMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    lostJitReplies: new Counter({
+      name: 'runs_fleet_lost_jit_replies_total',
+      help: 'generate-jitconfig tries that found the runner an earlier try registered (its reply lost): deleted and registered again, or renamed when it was busy.',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     inFlight: new Gauge({
       name: 'runs_fleet_provisioning_in_flight',
       help: 'Queue entries this replica is provisioning now.',

@@ -9,14 +9,16 @@ import type { Logger } from '../../log.ts';
 import { buildJitSecret, buildRunnerJob, runnerObjectName } from '../../k8s/build-runner-job.ts';
 import { isAlreadyExists, isNotFound, isTransient, type KubeClients } from '../../k8s/client.ts';
 import type { JobRecords } from '../../queue/job-records.ts';
-import type { QueueEntry } from '../../queue/types.ts';
+import type { QueueEntry, QueuedJob } from '../../queue/types.ts';
 import type { Clock } from '../../util/clock.ts';
 import { RetryableError } from '../../util/errors.ts';
 import { retry } from '../../util/retry.ts';
+import { RUNNER_NAME_PREFIX } from '../sweeps/orphans.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
+import { removeRunnerObjects, type RunnerObjects } from './teardown.ts';
 
-/** What provisioning needs from GitHub: a JIT runner config for one job. */
-export type JitIssuer = Pick<GitHubClient, 'generateJitConfig'>;
+/** What provisioning needs from GitHub: a JIT runner config for one job, and removing a runner nobody will use. */
+export type JitIssuer = Pick<GitHubClient, 'generateJitConfig' | 'deleteRunner' | 'findRunnerByName'>;
 
 export interface ProvisionDeps {
   kube: Pick<KubeClients, 'core' | 'batch'>;
@@ -28,9 +30,12 @@ export interface ProvisionDeps {
   log: Logger;
   metrics: ProvisionerMetrics;
   signal?: AbortSignal;
+  /** The runner image new runners use (a followed release); the class template's when absent. */
+  runnerImage?: () => string;
 }
 
-export type ProvisionOutcome = 'created' | 'existed';
+/** `finished`: the job ended on GitHub (cancelled) while it was provisioned; what was made is removed again. */
+export type ProvisionOutcome = 'created' | 'existed' | 'finished';
 
 const K8S_RETRY = { attempts: 6, baseMs: 100, maxMs: 5_000, retryable: isTransient } as const;
 const GITHUB_RETRY = { attempts: 6, baseMs: 250, maxMs: 15_000 } as const;
@@ -54,7 +59,8 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   const name = runnerObjectName(job);
   const log = deps.log.child({ jobId: job.jobId, runAttempt: job.runAttempt, class: runner.className, name });
   // Bookkeeping runs beside the critical path; it is awaited before the job counts as done.
-  const dequeued = deps.records.update(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
+  // False when the job already finished on GitHub (cancelled while it waited in the queue).
+  const dequeued = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
   dequeued.catch(() => {});
 
   // Only a redelivered entry can find its objects already made; first deliveries skip the reads.
@@ -69,10 +75,18 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
     }
   }
 
+  if (!(await dequeued)) return finished(job, {}, runner.className, deps, log);
   const jit = await issueJit(entry, runner, doc, deps);
-  const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName };
+  const made = { jobName: name, runnerId: jit.runnerId, scope: jit.scope };
+  const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName, runnerImage: deps.runnerImage?.() };
   const { job: jobBody } = buildRunnerJob(input);
   const secret = buildJitSecret({ ...input, encodedJitConfig: jit.encodedJitConfig });
+  // What is about to be made is recorded first, so a cancellation arriving from here on finds it.
+  const intent = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, {
+    runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
+    scope: jit.scope, installationId: String(job.installationId),
+  });
+  if (!(await intent)) return finished(job, { runnerId: jit.runnerId, scope: jit.scope }, runner.className, deps, log);
   const [created] = await Promise.all([
     createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: jobBody }), () => readJob(name, deps), deps),
     createOrGet(() => deps.kube.core.createNamespacedSecret({ namespace: deps.namespace, body: secret }), async () => undefined, deps),
@@ -80,37 +94,49 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   const now = deps.clock.now();
   deps.metrics.latency.observe({ class: runner.className }, (now - job.receivedAt) / 1000);
   await adoptSecret(name, created!, deps);
-  await dequeued;
-  await deps.records.update(
-    job.jobId, job.runAttempt,
-    {
-      status: 'job_created', runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
-      scope: jit.scope, installationId: String(job.installationId),
-    },
-    { jobCreatedAt: now },
-  );
+  if (!(await deps.records.updateUnlessFinished(job.jobId, job.runAttempt, { status: 'job_created' }, { jobCreatedAt: now })))
+    return finished(job, made, runner.className, deps, log);
   deps.metrics.provisioned.inc({ class: runner.className, outcome: 'created' });
   log.info({ runnerName: jit.runnerName, cpu: runner.cpu, memoryGiB: runner.memoryGiB, warnings: runner.warnings }, 'runner Job created');
   return 'created';
+}
+
+/** The job finished on GitHub while it was provisioned: remove what was made (the cancellation handler may remove it too). */
+async function finished(
+  job: QueuedJob, made: Omit<RunnerObjects, 'owner' | 'repo' | 'installationId'>, className: string, deps: ProvisionDeps, log: Logger,
+): Promise<'finished'> {
+  await removeRunnerObjects({ ...made, owner: job.owner, repo: job.repo, installationId: job.installationId }, deps);
+  await deps.records.update(job.jobId, job.runAttempt, { status: 'cancelled_cleaned' });
+  deps.metrics.provisioned.inc({ class: className, outcome: 'finished' });
+  log.info({ removed: Object.keys(made) }, 'job finished on GitHub while it was provisioned; what was made is removed');
+  return 'finished';
 }
 
 async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps) {
   const { job } = entry;
   // Org-scoped runners need an organisation; a user-owned repository gets a repo-scoped runner.
   const scope: 'org' | 'repo' = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
+  const target = { scope, owner: job.owner, repo: job.repo, installationId: job.installationId };
+  // The same name on every try: a try whose reply was lost left a runner under it, found below.
+  let name = runnerName(runner.className, job.jobId, job.runAttempt, job.requeue?.count);
   const jit = await retry(
     async () => {
-      // A fresh name each try: a lost response may have left the previous one registered.
-      const name = runnerName(runner.className, job.jobId, job.runAttempt);
       try {
         return await deps.github.generateJitConfig(
-          { scope, owner: job.owner, repo: job.repo, installationId: job.installationId, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
+          { ...target, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
           { signal: deps.signal },
         );
       } catch (err) {
-        // A lost response to an earlier attempt leaves the name taken: try again with a fresh suffix.
-        if (err instanceof RunnerNameConflictError) throw new RetryableError(err.message, { cause: err });
-        throw err;
+        if (!(err instanceof RunnerNameConflictError)) throw err;
+        // An earlier try (its reply lost to a timeout or a dropped connection) registered this
+        // name. Its JIT config is gone with the reply, so the runner cannot be started: delete it
+        // and register again, keeping registrations equal to Jobs. A busy one took a job already
+        // (GitHub gives a runner any job its labels fit): leave it and use a fresh name.
+        const stale = await deps.github.findRunnerByName({ ...target, name }, { signal: deps.signal });
+        if (stale?.busy) name = uniqueRunnerName(runner.className, job.jobId, job.runAttempt);
+        else if (stale) await deps.github.deleteRunner({ ...target, runnerId: stale.id }, { signal: deps.signal });
+        deps.metrics.lostJitReplies.inc({ outcome: stale?.busy ? 'renamed' : 'deleted' });
+        throw new RetryableError(err.message, { cause: err });
       }
     },
     { ...GITHUB_RETRY, clock: deps.clock, signal: deps.signal },
@@ -118,10 +144,19 @@ async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDo
   return { ...jit, scope };
 }
 
-/** `rf-<class>-<job>-<attempt>-<nonce>`: unique per job and attempt, at most 64 characters. */
-export function runnerName(className: string, jobId: number, runAttempt: number): string {
+/**
+ * `rf-<class>-<job>-<attempt>[-r<requeue>]`: one name per job, attempt and requeue, the same on
+ * every try, so a runner left by a try whose reply was lost is found by name. At most 64 characters.
+ */
+export function runnerName(className: string, jobId: number, runAttempt: number, requeue?: number): string {
+  const suffix = `-${jobId}-${runAttempt}${requeue ? `-r${requeue}` : ''}`;
+  return `${RUNNER_NAME_PREFIX}${className}`.slice(0, 64 - suffix.length) + suffix;
+}
+
+/** A name no earlier try used (random suffix), for when the deterministic one is held by a busy runner. */
+function uniqueRunnerName(className: string, jobId: number, runAttempt: number): string {
   const suffix = `-${jobId}-${runAttempt}-${randomBytes(3).toString('hex')}`;
-  return `rf-${className}`.slice(0, 64 - suffix.length) + suffix;
+  return `${RUNNER_NAME_PREFIX}${className}`.slice(0, 64 - suffix.length) + suffix;
 }
 
 async function createOrGet<T>(create: () => Promise<T>, get: () => Promise<T | undefined>, deps: ProvisionDeps): Promise<T | undefined> {
