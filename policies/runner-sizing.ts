@@ -19,14 +19,10 @@ import { asArray, isObject, TYPE, type Json } from './lib/types.ts';
 const MiB = 2 ** 20;
 const fmt = (s: Share) => `${s.cpuMilli}m CPU / ${s.memoryMiB} MiB`;
 
-/** The kubelet's effective request; pod-level requests, when set, replace the containers' sum (PodLevelResources). */
+/** The kubelet's effective request (pod-level requests, when set, replace the containers' count). */
 function podTemplateRequest(spec: Json): Share {
   const r = effectiveRequest(spec as PodSpecLike);
-  const pod = isObject(spec.resources?.requests) ? spec.resources.requests : {};
-  return {
-    cpuMilli: pod.cpu !== undefined ? cpuMilli(pod.cpu) : r.cpuMilli,
-    memoryMiB: Math.ceil((pod.memory !== undefined ? bytes(pod.memory) : r.memoryBytes) / MiB),
-  };
+  return { cpuMilli: r.cpuMilli, memoryMiB: Math.ceil(r.memoryBytes / MiB) };
 }
 
 /** What runner and dind may use together: the pod-level limit, else the sum of the containers' limits (unset: unbounded). */
