@@ -3,6 +3,7 @@ import type { SimCluster } from './k8s/cluster.ts';
 import type { GitHubDouble, SimJob } from './github/double.ts';
 import { ANNOTATION, RUNNER_CONTAINER } from '../runtime/k8s/labels.ts';
 import { RUNNER_SELECTOR } from '../runtime/controllers/watcher/runner-ref.ts';
+import { EKS_TIMINGS } from './k8s/timing-profile.ts';
 
 /**
  * The actions runner inside a runner pod, as far as GitHub and the cluster can tell:
@@ -22,7 +23,7 @@ export interface RunnerAgentOptions {
   runMs?: (job: SimJob) => number;
   /** How a job ends when its steps are done. Default success. */
   conclusion?: (job: SimJob) => 'success' | 'failure';
-  /** Container running → runner listening for jobs. Default 500 ms. */
+  /** Container running → runner listening for jobs. Default the timing profile's runnerStartMs (sim/k8s/timing-profile.ts). */
   startupMs?: number;
   /** A runner that stopped reporting: GitHub fails its job after this long. Default 2 s. */
   lostAfterMs?: number;
@@ -54,7 +55,7 @@ export interface RunnerAgent {
 export function startRunnerAgent(o: RunnerAgentOptions): RunnerAgent {
   const runners = new Map<string, Runner>(); // by pod uid
   const pollMs = o.pollMs ?? 100;
-  const startupMs = o.startupMs ?? 500;
+  const startupMs = o.startupMs ?? EKS_TIMINGS.runnerStartMs;
   const lostAfterMs = o.lostAfterMs ?? 2_000;
   const runMs = o.runMs ?? (() => 10_000);
   const timers = new Set<NodeJS.Timeout>();

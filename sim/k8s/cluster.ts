@@ -21,7 +21,7 @@ import { EKS_TIMINGS, type TimingProfile } from './timing-profile.ts';
 import { Scheduler } from './controllers/scheduler.ts';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished.ts';
 import { kubeconfigYaml, makeKubeConfig } from './kubeconfig.ts';
-import type { NodePool } from './model/nodepool.ts';
+import { daemonOverhead, type NodePool } from './model/nodepool.ts';
 import { defaultContainerRunMs, OutcomeRules, type PodMatch, type PodOutcome } from './model/outcomes.ts';
 import { isTerminal } from './model/pods.ts';
 import { Rng } from './model/random.ts';
@@ -143,11 +143,12 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     containerStopMs: options.containerStopMs ?? (() => undefined),
     outcomes,
   });
+  const daemonSetList = options.daemonSets ?? EKS_DAEMONSETS;
   const daemonSets = new DaemonSetController(api, clock, index, log);
-  daemonSets.install(options.daemonSets ?? EKS_DAEMONSETS);
+  daemonSets.install(daemonSetList);
   const costs = new NodeCosts(api, clock, options.price);
   const provisioner = new Provisioner(api, clock, log, {
-    pools, provisioningMs: timings.provisioningMs, batchIdleMs: timings.batchIdleMs, batchMaxMs: timings.batchMaxMs, recordEvents, price: options.price,
+    pools, provisioningMs: timings.provisioningMs, batchIdleMs: timings.batchIdleMs, batchMaxMs: timings.batchMaxMs, recordEvents, price: options.price, daemonOverhead: daemonOverhead(daemonSetList),
     onLaunch: (name, type, ct) => costs.start(name, type, ct),
     onNodeCreated: (name) => daemonSets.place(name),
   });

@@ -12,10 +12,10 @@ import { ManualClock } from '../warm-pool/support/manual-clock.ts';
 import { leaderOf, lifecycleStack, REPO, type LifecycleStack } from './support/stack.ts';
 
 const ARM = (cpu: number) => ({
-  name: `${cpu}cpu-linux-arm64`, arch: 'arm64' as const, cpu, memoryGiB: cpu * 4, diskGiB: 50, instanceFamilies: ['c7g'], nodePoolCpuLimit: 400,
+  name: `${cpu}cpu-linux-arm64`, arch: 'arm64' as const, cpu, memoryGiB: cpu * 4, diskGiB: 50, instanceFamilies: ['m7g'], nodePoolCpuLimit: 400,
 });
-/** Its NodePool may hold 1 vCPU, its runners need 2: they can never be scheduled. */
-const NO_CAPACITY = { name: '2cpu-nocapacity', arch: 'arm64' as const, cpu: 2, memoryGiB: 8, diskGiB: 50, instanceFamilies: ['c7g'], nodePoolCpuLimit: 1, pendingTimeoutSeconds: 60 };
+/** Its NodePool may hold 1 vCPU, its runners need a 2-vCPU m7g.large: they can never be scheduled. */
+const NO_CAPACITY = { name: '2cpu-nocapacity', arch: 'arm64' as const, cpu: 2, memoryGiB: 8, diskGiB: 50, instanceFamilies: ['m7g'], nodePoolCpuLimit: 1, pendingTimeoutSeconds: 60 };
 
 describe('lifecycle: runners stuck pending past their class limit', function () {
   this.timeout(30_000);
@@ -86,7 +86,6 @@ describe('lifecycle: runners stuck pending past their class limit', function () 
 
   it('an image that never pulls: removed past the limit, and never provisioned again', async () => {
     s = await lifecycleStack();
-    const { clock, store, registry } = await steppedWatcher(s);
     s.sim.setPodOutcome({ namespace: RUNNER_NAMESPACE }, { type: 'imagePullBackOff', container: 'runner' });
     const job = s.github.queueJob({ ...REPO, labels: ['runs-fleet=1/runner=2cpu-linux-arm64'] });
     const name = `runner-${job.id}-1`;
@@ -94,6 +93,8 @@ describe('lifecycle: runners stuck pending past their class limit', function () 
       () => s!.sim.store.list('pods', { namespace: RUNNER_NAMESPACE }),
       (pods) => pods.some((p: any) => p.status?.containerStatuses?.some((c: any) => /ImagePull|ErrImage/.test(c.state?.waiting?.reason ?? ''))),
     );
+    // Started now, its caches list the pod as it stands (pull failing), not as a watch event may not have delivered yet.
+    const { clock, store, registry } = await steppedWatcher(s);
     await clock.advance(600_000 + 5_000); // the default pendingTimeoutSeconds
     await watcher!.reconcileAll();
     await eventually(() => s!.sim.store.get('jobs', RUNNER_NAMESPACE, name), (j) => !j || !!j.metadata.deletionTimestamp);

@@ -33,8 +33,8 @@ describe('sim/k8s capacity: EKS nodes as Karpenter predicts them, with their Dae
   let core: k8s.CoreV1Api;
   let ns: string;
 
-  async function start(pools: NodePool[]): Promise<void> {
-    sim = await startSimCluster({ clock: 'virtual', nodePools: pools, timings: { provisioningMs: 40_000, imagePullMs: 100, containerStartMs: 100 } });
+  async function start(pools: NodePool[], daemonSets?: []): Promise<void> {
+    sim = await startSimCluster({ clock: 'virtual', nodePools: pools, timings: { provisioningMs: 40_000, imagePullMs: 100, containerStartMs: 100 }, ...(daemonSets ? { daemonSets } : {}) });
     core = sim.makeKubeConfig().makeApiClient(k8s.CoreV1Api);
     ns = uniqueName('cap');
     await core.createNamespace({ body: { metadata: { name: ns } } });
@@ -87,6 +87,17 @@ describe('sim/k8s capacity: EKS nodes as Karpenter predicts them, with their Dae
     await core.deleteNamespacedPod({ namespace: 'kube-system', name: victim.metadata!.name!, gracePeriodSeconds: 0 });
     await until('kube-proxy back', () => sim.store.list('pods', { namespace: 'kube-system' }).filter((p) => p.spec.nodeName === victim.spec!.nodeName && p.metadata.name.startsWith('kube-proxy-') && !p.metadata.deletionTimestamp).length === 1 && !sim.store.get('pods', 'kube-system', victim.metadata!.name!), { clock: sim.clock });
   });
+
+  for (const [daemonSets, nodes] of [[undefined, 2], [[], 1]] as const) {
+    it(`Karpenter counts the DaemonSets it will run: two 1900m pods need ${nodes} 4-vCPU node(s) ${daemonSets ? 'without' : 'with'} them`, async () => {
+      await start([pool('four', ['m7g.xlarge'], { limitsCpu: 40 })], daemonSets ? [] : undefined);
+      for (const n of ['p1', 'p2']) await core.createNamespacedPod({ namespace: ns, body: pod(n, 'four', '1900m') });
+      await until('both bound', () => phaseOf('p1')?.spec.nodeName && phaseOf('p2')?.spec.nodeName, { clock: sim.clock, stepMs: 1000 });
+      // 2 × 1900m = 3800m: within 3920m allocatable, beyond the 3740m the EKS DaemonSets leave.
+      assert.equal(sim.store.list('nodes').length, nodes);
+      assert.equal(sim.store.list('pods', { namespace: 'kube-system' }).length, daemonSets ? 0 : 3 * nodes);
+    });
+  }
 
   it('enforces max pods: the DaemonSets take their slots first', async () => {
     await start([pool('few', ['m7g.xlarge'], { initialNodes: 1, limitsCpu: 4, kubelet: { maxPods: 5 } })]);

@@ -7,7 +7,7 @@ import { NODE } from '../../../runtime/k8s/labels.ts';
 import type { InstanceTypeInfo } from '../../../runtime/capacity/catalog.ts';
 import type { PriceOptions } from '../../../runtime/capacity/price.ts';
 import { cpuMilli } from '../../../runtime/capacity/quantity.ts';
-import { allocatableOf, buildNode, capacityTypesOf, cheapestFit, daemonOverhead, podFits, poolInstanceTypes, type CapacityType, type NodePool } from '../model/nodepool.ts';
+import { allocatableOf, buildNode, capacityTypesOf, cheapestFit, podFits, poolInstanceTypes, type CapacityType, type FitOptions, type NodePool } from '../model/nodepool.ts';
 import { findCondition, podKey, podPriority } from '../model/pods.ts';
 import { add, podRequests, type Res, ZERO, fitsIn } from '../model/resources.ts';
 import type { StoreEvent } from '../store/store.ts';
@@ -27,6 +27,8 @@ export interface ProvisionerOptions {
   recordEvents: boolean;
   /** Spot price ratio for choosing offerings (runtime/capacity/price.ts). */
   price?: PriceOptions;
+  /** The DaemonSets' requests, which every new node must hold besides its pods. */
+  daemonOverhead: Res;
   /** Called with each new node's name right after it is created (its DaemonSet pods, its cost). */
   onNodeCreated?: (name: string, pool: NodePool, type: InstanceTypeInfo, capacityType: CapacityType) => void;
   /** Called when a claim is launched: EC2 bills from launch, not from Ready. */
@@ -87,7 +89,7 @@ export class Provisioner {
     for (const pool of this.o.pools) {
       if (!pool.initialNodes) continue;
       const allowed = capacityTypesOf(pool);
-      const offer = cheapestFit(pool, [], ZERO, Infinity, this.o.price, allowed.includes('on-demand') ? ['on-demand'] : allowed);
+      const offer = cheapestFit(pool, [], ZERO, Infinity, this.fit(allowed.includes('on-demand') ? ['on-demand'] : allowed));
       if (!offer) throw new Error(`sim NodePool "${pool.name}": none of its instance types holds the DaemonSets, so its initial nodes cannot exist`);
       for (let i = 0; i < pool.initialNodes; i++) {
         const name = `${pool.name}-${this.api.rng.suffix()}`;
@@ -167,7 +169,7 @@ export class Provisioner {
   private packIntoInflight(pod: Stored): boolean {
     const req = podRequests(pod);
     for (const c of this.inflight.values()) {
-      if (!fitsIn(add(add(c.requests, req), daemonOverhead()), allocatableOf(c.pool, c.type)) || !podFits(pod, c.pool, c.type, c.capacityType)) continue;
+      if (!fitsIn(add(add(c.requests, req), this.o.daemonOverhead), allocatableOf(c.pool, c.type)) || !podFits(pod, c.pool, c.type, c.capacityType)) continue;
       c.requests = add(c.requests, req);
       c.pods.push(pod);
       this.promised.set(pod.metadata.uid, c.name);
@@ -181,7 +183,7 @@ export class Provisioner {
     const req = podRequests(pod);
     for (const c of fresh) {
       const pods = [...c.pods, pod];
-      const grown = cheapestFit(c.pool, pods, add(c.requests, req), this.remainingCpu(c.pool, fresh) + c.type.vcpu, this.o.price, [c.capacityType]);
+      const grown = cheapestFit(c.pool, pods, add(c.requests, req), this.remainingCpu(c.pool, fresh) + c.type.vcpu, this.fit([c.capacityType]));
       if (!grown) continue;
       c.type = grown.type;
       c.requests = add(c.requests, req);
@@ -195,12 +197,16 @@ export class Provisioner {
     const req = podRequests(pod);
     const pools = [...this.o.pools].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0) || a.name.localeCompare(b.name));
     for (const pool of pools) {
-      const offer = cheapestFit(pool, [pod], req, this.remainingCpu(pool, fresh), this.o.price);
+      const offer = cheapestFit(pool, [pod], req, this.remainingCpu(pool, fresh), this.fit());
       if (!offer) continue;
       fresh.push({ name: `${pool.name}-${this.api.rng.suffix()}`, pool, type: offer.type, capacityType: offer.capacityType, requests: add(ZERO, req), pods: [pod] });
       return true;
     }
     return false;
+  }
+
+  private fit(capacityTypes?: CapacityType[]): FitOptions {
+    return { overhead: this.o.daemonOverhead, ...(this.o.price ? { price: this.o.price } : {}), ...(capacityTypes ? { capacityTypes } : {}) };
   }
 
   /** vCPUs the pool may still add: limits.cpu minus its nodes, in-flight claims and this batch's claims. */

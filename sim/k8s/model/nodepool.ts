@@ -2,11 +2,11 @@ import type { KObject } from '../api/types.ts';
 import { NODE } from '../../../runtime/k8s/labels.ts';
 import { allocatable, capacity, type KubeletSettings, type NodeResources } from '../../../runtime/capacity/allocatable.ts';
 import { filterInstanceTypes, INSTANCE_LABEL, instanceTypeLabels, type InstanceTypeInfo, type Requirement } from '../../../runtime/capacity/catalog.ts';
-import { daemonSetOverhead } from '../../../runtime/capacity/daemonsets.ts';
+import { daemonSetOverhead, type DaemonSetInfo } from '../../../runtime/capacity/daemonsets.ts';
 import { hourlyUsd, type PriceOptions } from '../../../runtime/capacity/price.ts';
 import { formatCpu } from '../../../runtime/capacity/quantity.ts';
 import { nodeLabelsMatch, untoleratedTaint } from './placement.ts';
-import { fitsIn, type Res } from './resources.ts';
+import { add, fitsIn, type Res } from './resources.ts';
 import { isoSeconds } from './time.ts';
 
 export type CapacityType = 'spot' | 'on-demand';
@@ -91,9 +91,9 @@ export function allocatableOf(pool: NodePool, type: InstanceTypeInfo): Res {
   return asRes(allocatable(type, pool.kubelet));
 }
 
-/** What the EKS DaemonSets take from every node (their pods are created on it, see daemonset.ts). */
-export function daemonOverhead(): Res {
-  return asRes(daemonSetOverhead());
+/** What these DaemonSets take from every node (their pods are created on it, see controllers/daemonset.ts). */
+export function daemonOverhead(list: readonly DaemonSetInfo[]): Res {
+  return asRes(daemonSetOverhead(list));
 }
 
 const labelCache = new WeakMap<NodePool, Map<string, Record<string, string>>>();
@@ -122,12 +122,22 @@ export interface Offering {
 
 /**
  * Karpenter's choice for a set of pods: the cheapest offering (instance type × capacity type)
- * of the pool whose allocatable, less the DaemonSets, holds `req`, that every pod admits, and
+ * of the pool whose allocatable, less the DaemonSets' requests, holds `req`, that every pod admits, and
  * that keeps the pool within `maxCpu`. Ties go to the smaller type. Spot costs a fraction of
  * on-demand (runtime/capacity/price.ts), so a pool that allows spot launches spot, as Karpenter does.
  */
-export function cheapestFit(pool: NodePool, pods: KObject[], req: Res, maxCpu: number, price: PriceOptions = {}, capacityTypes = capacityTypesOf(pool)): Offering | undefined {
-  const need = { ...req, cpu: req.cpu + daemonOverhead().cpu, memory: req.memory + daemonOverhead().memory, pods: req.pods + daemonOverhead().pods };
+export interface FitOptions {
+  /** Requests of the DaemonSet pods every node runs (daemonOverhead). */
+  overhead: Res;
+  price?: PriceOptions;
+  /** Default: the pool's. */
+  capacityTypes?: CapacityType[];
+}
+
+export function cheapestFit(pool: NodePool, pods: KObject[], req: Res, maxCpu: number, o: FitOptions): Offering | undefined {
+  const need = add(req, o.overhead);
+  const capacityTypes = o.capacityTypes ?? capacityTypesOf(pool);
+  const price = o.price ?? {};
   let best: Offering | undefined;
   for (const type of poolInstanceTypes(pool)) {
     if (type.vcpu > maxCpu || !fitsIn(need, allocatableOf(pool, type))) continue;

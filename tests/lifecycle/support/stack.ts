@@ -24,6 +24,7 @@ export const FAST_LIFECYCLE: LifecycleOptions = {
 };
 
 const FAST_SIM = { provisioningMs: 200, imagePullMs: 10, containerStartMs: 10, readinessMs: 10, batchIdleMs: 20, batchMaxMs: 100 };
+const FAST_RUNNER_START_MS = 500;
 export const FAST_CONSUMER = { blockMs: 100, reclaimIdleMs: 300, reclaimEveryMs: 100 };
 
 export const LABELS = ['self-hosted', 'runs-fleet=1/runner=2cpu-linux-arm64'];
@@ -44,7 +45,8 @@ export async function lifecycleStack(
     doc: sampleDocument(doc), valkeyUrl: testValkeyUrl(), queuePrefix: uniquePrefix('lifecycle'),
     sim: { timings: { ...FAST_SIM, ...simTimings } }, orchestrator: { consumer: FAST_CONSUMER, lifecycle: lifecycle ?? FAST_LIFECYCLE }, ...rest,
   });
-  const agent = agentOptions ? startRunnerAgent({ sim: s.sim, github: s.github, namespace: RUNNER_NAMESPACE, ...agentOptions }) : undefined;
+  // As fast as FAST_SIM: these tests are about the lifecycle, not about how long a runner takes to start.
+  const agent = agentOptions ? startRunnerAgent({ sim: s.sim, github: s.github, namespace: RUNNER_NAMESPACE, startupMs: FAST_RUNNER_START_MS, ...agentOptions }) : undefined;
   const stop = s.stop;
   return Object.assign(s, {
     agent,
