@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { buildClassPodTemplate } from '../../runtime/k8s/pod-template.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
+import { seedPriorityClasses } from '../../sim/k8s/from-config.ts';
 import { sampleDocument } from '../support/config.ts';
 import { expectStatus, uniqueName } from './helpers.ts';
 
@@ -61,5 +62,11 @@ describe('sim/k8s pod-level resources (spec.resources)', () => {
       const job = await batch.createNamespacedJob({ namespace: ns, body: { metadata: { name: `runner-${cls.name}` }, spec: { template } } });
       assert.deepEqual({ ...job.spec!.template.spec!.resources }, template.spec!.resources, cls.name);
     }
+    // A runner pod's containers request less than their limits, but the pod as a whole is Guaranteed.
+    seedPriorityClasses(sim.api, doc);
+    const cls = doc.classes[0]!;
+    const spec = buildClassPodTemplate(cls, doc.runner).spec! as k8s.V1PodSpec;
+    const pod = await core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'runner' }, spec } });
+    assert.equal(pod.status!.qosClass, 'Guaranteed');
   });
 });
