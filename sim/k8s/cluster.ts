@@ -21,7 +21,7 @@ import { EKS_TIMINGS, type TimingProfile } from './timing-profile.ts';
 import { Scheduler } from './controllers/scheduler.ts';
 import { TtlAfterFinishedController } from './controllers/ttl-after-finished.ts';
 import { kubeconfigYaml, makeKubeConfig } from './kubeconfig.ts';
-import { daemonOverhead, type NodePool } from './model/nodepool.ts';
+import { daemonOverhead, poolInstanceTypes, type NodePool } from './model/nodepool.ts';
 import { defaultContainerRunMs, OutcomeRules, type PodMatch, type PodOutcome } from './model/outcomes.ts';
 import { isTerminal } from './model/pods.ts';
 import { Rng } from './model/random.ts';
@@ -129,6 +129,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   if (options.logger) clock.onTimerError ??= (err) => log.error({ err }, 'sim: a controller timer failed');
   const timings = { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) };
   const pools = options.nodePools ?? [];
+  // A pool no catalog type satisfies is a mistake in the options: say so before anything starts.
+  for (const p of pools) poolInstanceTypes(p);
   const recordEvents = options.recordEvents ?? true;
   const store = new ObjectStore();
   const hub = new WatchHub(store, options.watchHistoryLimit ?? 10_000);
@@ -166,10 +168,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new GarbageCollector(api, clock, log),
     new TtlAfterFinishedController(api, clock, log),
   ];
-  provisioner.createInitialNodes();
 
   let server: ApiServer;
   try {
+    provisioner.createInitialNodes();
     server = await startApiServer({ registry: api, hub, clock, log, port: options.port, bookmarkIntervalMs: options.bookmarkIntervalMs });
   } catch (e) {
     for (const c of controllers) c.stop();

@@ -99,6 +99,13 @@ describe('sim/k8s capacity: EKS nodes as Karpenter predicts them, with their Dae
     });
   }
 
+  it('refuses a NodePool whose requirements no catalog type satisfies, naming it', async () => {
+    await assert.rejects(
+      startSimCluster({ clock: 'virtual', nodePools: [pool('none', ['c7g.medium'])] }),
+      /sim NodePool "none": no instance type in runtime\/capacity\/instance-types\.json satisfies its requirements/,
+    );
+  });
+
   it('enforces max pods: the DaemonSets take their slots first', async () => {
     await start([pool('few', ['m7g.xlarge'], { initialNodes: 1, limitsCpu: 4, kubelet: { maxPods: 5 } })]);
     for (const n of ['p1', 'p2', 'p3']) await core.createNamespacedPod({ namespace: ns, body: pod(n, 'few', '10m') });
