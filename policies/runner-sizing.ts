@@ -1,7 +1,8 @@
-import type { ResourceValidationPolicy } from '@pulumi/policy';
+import type { ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
 import { effectiveRequest, type PodSpecLike } from '../runtime/capacity/pod-request.ts';
 import { bytes, cpuMilli } from '../runtime/capacity/quantity.ts';
-import { runnerAllotment, sizingProblems, type Share } from '../runtime/capacity/runner-size.ts';
+import { INSTANCE_LABEL } from '../runtime/capacity/catalog.ts';
+import { nodeSize, runnerAllotment, sizingProblems, type Share } from '../runtime/capacity/runner-size.ts';
 import type { RunnerClass } from '../runtime/config/document.ts';
 import { describe, onType } from './lib/define.ts';
 import { documentClasses, documentJson, isConfigDocumentMap } from './lib/config-document.ts';
@@ -18,14 +19,10 @@ import { asArray, isObject, TYPE, type Json } from './lib/types.ts';
 const MiB = 2 ** 20;
 const fmt = (s: Share) => `${s.cpuMilli}m CPU / ${s.memoryMiB} MiB`;
 
-/** The kubelet's effective request; pod-level requests, when set, replace the containers' sum (PodLevelResources). */
+/** The kubelet's effective request (pod-level requests, when set, replace the containers' count). */
 function podTemplateRequest(spec: Json): Share {
   const r = effectiveRequest(spec as PodSpecLike);
-  const pod = isObject(spec.resources?.requests) ? spec.resources.requests : {};
-  return {
-    cpuMilli: pod.cpu !== undefined ? cpuMilli(pod.cpu) : r.cpuMilli,
-    memoryMiB: Math.ceil((pod.memory !== undefined ? bytes(pod.memory) : r.memoryBytes) / MiB),
-  };
+  return { cpuMilli: r.cpuMilli, memoryMiB: Math.ceil(r.memoryBytes / MiB) };
 }
 
 /** What runner and dind may use together: the pod-level limit, else the sum of the containers' limits (unset: unbounded). */
@@ -74,4 +71,35 @@ export const runnerClassFitsInstance: ResourceValidationPolicy = {
   }),
 };
 
-export const runnerSizingPolicies = [runnerClassFitsInstance];
+/** The values a NodePool requirement on `key` admits with operator In; undefined when there is no such requirement. */
+function requirementValues(np: Json, key: string): string[] | undefined {
+  const r = asArray(np.spec?.template?.spec?.requirements).find((x) => x?.key === key && x?.operator === 'In');
+  return r ? asArray(r.values).map(String) : undefined;
+}
+
+export const nodePoolMatchesClassSize: StackValidationPolicy = {
+  name: 'nodepool-matches-class-size',
+  description: 'Each runner class’s NodePool admits only instances of the class’s size (instance-cpu and instance-memory), the size its runner pod is cut to fit.',
+  enforcementLevel: 'mandatory',
+  severity: 'medium',
+  validateStack: (args, report) => {
+    const doc = args.resources.find((r) => r.type === TYPE.configMap && isConfigDocumentMap(r.props));
+    const read = doc ? documentJson(doc.props) : undefined;
+    const nodePools = args.resources.filter((r) => r.type === TYPE.nodePool);
+    if (!read?.ok || nodePools.length === 0) return args.notApplicable('no NodePools or no readable runs-fleet config document');
+    const classes = new Map(documentClasses(read.raw).map((c, i) => [c.name, { cls: c, at: `runs-fleet:classes[${i}]` }]));
+    for (const np of nodePools) {
+      const found = classes.get(String(np.props.metadata?.name ?? ''));
+      if (!found || typeof found.cls.cpu !== 'number' || typeof found.cls.memoryGiB !== 'number') continue;
+      const { vcpu, memoryMiB } = nodeSize(found.cls);
+      const cpu = requirementValues(np.props, INSTANCE_LABEL.cpu);
+      const mem = requirementValues(np.props, INSTANCE_LABEL.memory);
+      if (cpu?.length === 1 && cpu[0] === String(vcpu) && mem?.length === 1 && mem[0] === String(memoryMiB)) continue;
+      report(`${describe('NodePool', np.props, np.name)} admits instance-cpu ${cpu ? `[${cpu.join(', ')}]` : 'of any size'} and instance-memory ${mem ? `[${mem.join(', ')}]` : 'of any size'}, ` +
+        `but class "${found.cls.name}" (${found.at}) is cut to fit ${vcpu} vCPU / ${memoryMiB} MiB nodes: Karpenter could launch a larger, dearer type that the runners do not use. ` +
+        `Fix: require ${INSTANCE_LABEL.cpu} In [${vcpu}] and ${INSTANCE_LABEL.memory} In [${memoryMiB}] (infra/karpenter-objects.ts nodePoolSpec uses runtime/capacity/class-requirements.ts).`, np.urn);
+    }
+  },
+};
+
+export const runnerSizingPolicies = [runnerClassFitsInstance, nodePoolMatchesClassSize];

@@ -185,7 +185,10 @@ function noInstanceProblem(cls: SizedClass, at: string, size: string): string {
   const memories = [...new Set(sameCpu.map((t) => t.memoryMiB))].sort((x, y) => x - y);
   const families = [...new Set(instanceTypes().filter((t) => t.arch === cls.arch && t.vcpu === vcpu && t.memoryMiB === memoryMiB).map((t) => t.family))];
   const n = runnersPerNode(cls);
+  const unknown = cls.instanceFamilies.filter((f) => !instanceTypes().some((t) => t.family === f));
   const fixes: string[] = [];
+  if (unknown.length)
+    fixes.push(`add the ${unknown.join(', ')} types to runtime/capacity/instance-types.json with their source (the catalog does not list ${unknown.length === 1 ? 'that family' : 'those families'}, so their allocatable is unknown)`);
   if (memories.length)
     fixes.push(`set ${at}.memoryGiB to ${memories.map((m) => m / MIB_PER_GIB / n).join(' or ')} (${sameCpu.map((t) => `${t.name} ${t.memoryMiB / MIB_PER_GIB} GiB`).join(', ')})`);
   if (families.length) fixes.push(`add a family with a ${size} ${cls.arch} size to ${at}.instanceFamilies (${families.join(', ')})`);

@@ -70,6 +70,13 @@ describe('runner sizing (runtime/capacity/runner-size.ts)', () => {
     assert.match(problem!, /Fix: set runs-fleet:classes\[3\]\.memoryGiB to 8 \(c7g\.xlarge 8 GiB\); or add a family with a 4 vCPU \/ 16 GiB arm64 size to runs-fleet:classes\[3\]\.instanceFamilies \(m7g, m8g, m6g\)/);
   });
 
+  it('names families the catalog does not list, so the fix is to add their types, not to give up the family', () => {
+    const [problem] = sizingProblems(cls({ name: 'burst', cpu: 2, memoryGiB: 4, instanceFamilies: ['t4g', 'c7g'] }), 'runs-fleet:classes[0]');
+    assert.equal(problem, undefined, 'c7g.large is 2 vCPU / 4 GiB: the class fits');
+    const [only] = sizingProblems(cls({ name: 'burst', cpu: 2, memoryGiB: 4, instanceFamilies: ['t4g'] }), 'runs-fleet:classes[0]');
+    assert.match(only!, /none of its families \(t4g\) has one in the catalog.*Fix: add the t4g types to runtime\/capacity\/instance-types\.json with their source .*; or add a family with a 2 vCPU \/ 4 GiB arm64 size to runs-fleet:classes\[0\]\.instanceFamilies \(c7g, c8g, c6g\)$/);
+  });
+
   it('reports a class that leaves a runner too little after the DaemonSets, naming the class and the fix', () => {
     const c = cls({ name: 'tight', cpu: 2, memoryGiB: 8 });
     assert.deepEqual(sizingProblems(c, 'runs-fleet:classes[0]'), []);

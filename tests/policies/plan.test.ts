@@ -36,7 +36,7 @@ describe('offline plan (infra/plan.ts)', function () {
     assert.match(out, /\n +2cpu-linux-arm64 +2 +64 +12 +small 1\.\.6\n/);
     assert.match(out, /\n +8cpu-linux-arm64 +8 +256 +0 +-\n/);
     assert.match(out, /Orchestrator: replicas=2 image=node:24\.11\.1-bookworm-slim/);
-    assert.match(out, /Policy verdicts: pack "runs-fleet", 32 policies, config policies\/config\.dev\.json/);
+    assert.match(out, /Policy verdicts: pack "runs-fleet", 33 policies, config policies\/config\.dev\.json/);
     assert.match(out, /ok +orchestrator-high-availability +advisory +passed \(stack\)/);
     assert.match(out, /ok +nodepool-runner-taint +mandatory +passed \(5 resources\)/);
     assert.match(out, /No mandatory violations\.\n$/);
@@ -71,7 +71,7 @@ describe('offline plan (infra/plan.ts)', function () {
       className: '4cpu-linux-arm64', cpu: 4, limitCpu: '192', pools: ['default 2..49 (1 schedule)'], placeholderCpuAtMax: 196,
     });
     assert.ok(json.resources.some((r: any) => r.type === 'kubernetes:karpenter.sh/v1:NodePool' && r.settings.startsWith('limits.cpu=192')));
-    assert.equal(json.policies.length, 32);
+    assert.equal(json.policies.length, 33);
   });
 
   it('plans the prod-existing-vpc stack with its own policy config', async () => {

@@ -212,6 +212,13 @@ const CASES: Case[] = [
       /class "4cpu-linux-arm64" \(runs-fleet:classes\[1\]\): its runner and Docker containers may together use 32768 MiB memory, more than the pod's 13999 MiB\. Fix: /,
     ],
   },
+  {
+    policy: 'nodepool-matches-class-size', what: 'a NodePool that lets Karpenter pick any size',
+    craft: (dev) => withEdit(dev, NP_4CPU, (np) => {
+      np.spec.template.spec.requirements = np.spec.template.spec.requirements.filter((r: any) => !/instance-(cpu|memory)$/.test(r.key));
+    }),
+    expect: [/NodePool "4cpu-linux-arm64" \(karpenter-nodepool-4cpu-linux-arm64\) admits instance-cpu of any size and instance-memory of any size, but class "4cpu-linux-arm64" \(runs-fleet:classes\[1\]\) is cut to fit 4 vCPU \/ 16384 MiB nodes.*Fix: require karpenter\.k8s\.aws\/instance-cpu In \[4\] and karpenter\.k8s\.aws\/instance-memory In \[16384\]/],
+  },
   // Runner namespace
   {
     policy: 'runner-namespace-default-deny-ingress', what: 'no default-deny ingress policy',

@@ -96,3 +96,24 @@ describe('a class with runnersPerNode: 2, through the orchestrator and the simul
     assert.deepEqual(runnerAllotment(cls).instanceTypes.includes(type.name), true);
   });
 });
+
+describe('runners sized below their class by a cpu= label, through the orchestrator and the simulated cluster', function () {
+  this.timeout(60_000);
+  let s: LocalStack | undefined;
+  after(async () => s?.stop());
+
+  it('share one node of the class: two cpu=4 runners of an 8 vCPU class on one m7g.2xlarge', async () => {
+    const { doc } = loadStackDocument(stackFile('Pulumi.dev.yaml'));
+    const cls = doc.classes.find((c) => c.name === '8cpu-linux-arm64')!;
+    s = await startLocalStack({
+      doc: { ...doc, classes: [cls], pools: [], aliases: [] }, valkeyUrl: testValkeyUrl(), queuePrefix: uniquePrefix('sizing-half'),
+      sim: { timings: FAST }, orchestrator: { consumer: { blockMs: 100, reclaimIdleMs: 300, reclaimEveryMs: 100 } },
+    });
+    for (let i = 0; i < 2; i++) s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', `runs-fleet=1/runner=${cls.name}/cpu=4+4`] });
+    const pods = await eventually(() => runnerPods(s!), (l) => l.length === 2 && l.every(running), 45_000);
+    assert.equal(new Set(pods.map((p) => p.spec.nodeName)).size, 1, 'both half-size runners share one node');
+    const half = Math.floor(runnerAllotment(cls).pod.cpuMilli / 2);
+    for (const p of pods) assert.equal(cpuMilli(p.spec.resources.requests.cpu), half, 'each asks half the class\'s budget');
+    assert.equal(s.sim.store.list('nodes').filter((n) => n.metadata.labels?.[NODE_CLASS_LABEL] === cls.name).length, 1);
+  });
+});

@@ -1,3 +1,5 @@
+import { podLevelResourceCauses } from './pod-level-resources.ts';
+
 /** The API server's defaults for a PodSpec (also applied to the templates inside Jobs and Deployments). */
 export function defaultPodSpec(spec: any): void {
   spec.restartPolicy ??= 'Always';
@@ -34,6 +36,7 @@ export function validatePodSpec(spec: any, path: string, allowedRestart?: string
     else names.add(c.name);
     if (!c?.image) out.push({ field: `${path}.containers[${i}].image`, message: 'Required value' });
   }
+  out.push(...podLevelResourceCauses(spec, path));
   if (allowedRestart && spec.restartPolicy && !allowedRestart.includes(spec.restartPolicy))
     out.push({ field: `${path}.restartPolicy`, message: `Unsupported value: "${spec.restartPolicy}": supported values: ${allowedRestart.map((v) => `"${v}"`).join(', ')}` });
   return out;

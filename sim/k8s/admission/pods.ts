@@ -60,6 +60,13 @@ function resolvePriority(pod: Stored, api: Registry): void {
 }
 
 function qosClass(pod: Stored): string {
+  // Pod-level resources, when set, decide the class (KEP-2837).
+  const podLevel = pod.spec.resources;
+  if (podLevel?.requests || podLevel?.limits) {
+    const req = podLevel.requests ?? {};
+    const lim = podLevel.limits ?? {};
+    return ['cpu', 'memory'].every((k) => lim[k] !== undefined && String(req[k] ?? lim[k]) === String(lim[k])) ? 'Guaranteed' : 'Burstable';
+  }
   const containers = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])];
   let any = false;
   let guaranteed = true;
