@@ -52,6 +52,7 @@ describe('lifecycle sweeps (sim cluster + GitHub double)', function () {
     const leader = await leaderOf(s);
     // B: same labels, queued first, its webhook lost (so only A's runner exists). A's runner takes B: GitHub gives the oldest fitting job.
     await leader.lifecycle.store.noteRepo({ repository: 'octo-org/app', installationId: s.github.defaultInstallationId, org: true }, Date.now());
+    await leaderLoopStarted(leader);
     older = queueWithoutWebhook(s).id;
     const a = s.github.queueJob({ ...REPO, labels: LABELS });
     await eventually(() => s!.github.getJob(older), (b) => b?.status === 'in_progress');
@@ -74,6 +75,7 @@ describe('lifecycle sweeps (sim cluster + GitHub double)', function () {
     s = await lifecycleStack({ lifecycle });
     const leader = await leaderOf(s);
     await leader.lifecycle.store.noteRepo({ repository: 'octo-org/app', installationId: s.github.defaultInstallationId, org: true }, Date.now());
+    await leaderLoopStarted(leader);
     for (let i = 0; i < 5; i++) queueWithoutWebhook(s);
     await new Promise((r) => setTimeout(r, FAST_LIFECYCLE.sweeps!.staleQueued!.queuedTooLongMs! + 50));
     const enqueued = async () => metric(leader, 'runs_fleet_sweep_actions_total', { sweep: 'stale_queued', kind: 'enqueue' });
@@ -147,3 +149,12 @@ describe('lifecycle sweeps (sim cluster + GitHub double)', function () {
     assert.equal(jobNamed(s, `runner-${hopeless.id}-1`), undefined);
   });
 });
+
+/**
+ * The leader's loop runs every task once when it takes the lease. On a loaded machine that first
+ * pass can come after a test has queued its jobs and would act on them (or spend a pass's cap) on
+ * its own; waiting for it makes each pass a test counts one it asked for.
+ */
+async function leaderLoopStarted(leader: Awaited<ReturnType<typeof leaderOf>>): Promise<void> {
+  await eventually(() => metric(leader, 'runs_fleet_sweep_passes_total', { sweep: TASK.staleQueued, result: 'ok' }), (n) => n >= 1);
+}
