@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseCommandLine } from '../runtime/util/cli.ts';
+import { parseCommandLine, resolveStack, STACK_OPTIONS, STACK_USAGE, usageFailure, UsageError } from '../runtime/util/cli.ts';
 import { pino } from 'pino';
 import { createLogger, silentLogger, type Logger } from '../runtime/log.ts';
 import type { OrchestratorOptions } from '../runtime/orchestrator.ts';
@@ -178,7 +178,7 @@ and a GitHub API double. Prints where the webhook listens and how to send it job
 one line per job transition until Ctrl-C.
 
 Options:
-  --stack FILE        Pulumi stack file to take classes, pools and aliases from (default Pulumi.dev.yaml)
+${STACK_USAGE}
   --time-scale X      simulated delays (image pulls, node launches, consolidation) × X, 0 < X ≤ 1 (default ${DEFAULT_TIME_SCALE})
   --job-seconds N     how long each job's steps run once a runner has it (default 10)
   --port N            webhook port (default: a free one)
@@ -197,14 +197,21 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, prerequisite: 3 } as const;
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv, {
-    stack: { type: 'string' }, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
+    ...STACK_OPTIONS, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
     'control-port': { type: 'string' }, replicas: { type: 'string' }, 'valkey-url': { type: 'string' }, 'log-level': { type: 'string' },
     'print-config': { type: 'boolean', default: false },
   }, USAGE);
   if ('exit' in parsed) return parsed.exit;
   const args = parsed.values;
+  let stackFile: string;
+  try {
+    stackFile = resolveStack(args).file;
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure([e.message], USAGE).exit;
+    throw e;
+  }
   if (args['print-config']) {
-    const { doc } = loadStackDocument(args.stack ? resolve(args.stack) : DEFAULT_STACK_FILE);
+    const { doc } = loadStackDocument(stackFile);
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return EXIT.ok;
   }
@@ -222,14 +229,11 @@ async function main(argv: string[]): Promise<number> {
   const replicas = num('replicas', args.replicas, (n) => Number.isInteger(n) && n >= 1 && n <= 8, 'an integer 1..8');
   const level = args['log-level'] ?? 'warn';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) problems.push(`--log-level ${level}: use fatal, error, warn, info, debug, trace or silent`);
-  if (problems.length) {
-    process.stderr.write(`${problems.join('\n')}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  if (problems.length) return usageFailure(problems, USAGE).exit;
 
   process.stdout.write('runs-fleet: starting Valkey, the simulated cluster, the GitHub double and the orchestrator…\n');
   const local = await startLocal({
-    stackFile: args.stack ? resolve(args.stack) : undefined, timeScale, webhookPort: port, controlPort, replicas,
+    stackFile, timeScale, webhookPort: port, controlPort, replicas,
     valkeyUrl: args['valkey-url'], jobRunMs: () => jobSeconds * 1000,
     log: createLogger({ level, name: 'orchestrator', destination: pino.destination({ dest: 2, sync: false }) }),
   });

@@ -91,7 +91,7 @@ describe('offline plan (infra/plan.ts)', function () {
     for (const argv of [['--stak', 'dev'], ['--stack'], ['--stack', '../x'], ['--set', 'pools.max=3'], ['--stack', 'nosuchstack']]) {
       const { code, err } = await plan(...argv);
       assert.equal(code, 2, argv.join(' '));
-      assert.match(err, /usage: npm run plan/);
+      assert.match(err, /Usage: npm run plan/);
     }
   });
 
