@@ -186,15 +186,16 @@ export async function main(argv: readonly string[], out: (s: string) => void, er
     ...STACK_OPTIONS, 'policy-config': { type: 'string' }, 'no-policy-config': { type: 'boolean' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' },
   }, USAGE, o, e);
   if ('exit' in parsed) return parsed.exit;
+  let args: PlanArgs | undefined;
   try {
-    const args = planArgs(parsed.values);
+    args = planArgs(parsed.values);
     const plan = await buildPlan(args);
     out(args.json ? planJson(plan) : renderPlan(plan));
     return plan.evaluation.violations.some((v) => v.level === 'mandatory') ? 1 : 0;
   } catch (x) {
     if (x instanceof UsageError) return usageFailure([x.message], USAGE, e).exit;
     if (x instanceof ConfigError) {
-      err(`the stack config is invalid:\n${x.message}\n`);
+      err(`${relative(process.cwd(), args!.stackFile!) || args!.stackFile}: the stack config is invalid:\n${x.message}\n`);
       return EXIT_USAGE;
     }
     throw x;
