@@ -7,9 +7,11 @@ export interface IngressServerDeps extends WebhookDeps {
   registry: Registry;
   /** Ready to take webhooks: Valkey reachable and the config document loaded. */
   ready: () => Promise<boolean>;
+  /** GET /status (runtime/status/http.ts), beside /metrics until the private port has its own listener. */
+  status?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
-/** The orchestrator's HTTP surface: POST /webhook, GET /healthz, /readyz, /metrics. */
+/** The orchestrator's HTTP surface: POST /webhook, GET /healthz, /readyz, /metrics, /status. */
 export function createIngressServer(deps: IngressServerDeps): Server {
   const server = createServer((req, res) => {
     route(req, res, deps).catch((err) => {
@@ -39,6 +41,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: IngressSer
     end({ outcome: r.outcome });
     return send(res, r.status, r.body);
   }
+  if (path === '/status' && deps.status) return deps.status(req, res);
   req.resume();
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' });
   if (path === '/healthz') return send(res, 200, { status: 'ok' });
