@@ -98,12 +98,13 @@ describe('the README\'s two commands on a machine with an old Node (bootstrap.sh
       // A shell's environment (npm's own npm_* variables from `npm test` left out), with the old
       // PATH; the Node running these tests stands in for the one bootstrap.sh caches in ~/.cache/runs-fleet.
       const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-      env = { ...shell, PATH: OLD_PATH, RUNS_FLEET_NODE_HOME: dirname(dirname(process.execPath)), FORCE_COLOR: '0' };
+      env = { ...shell, PATH: OLD_PATH, RUNS_FLEET_NODE_HOME: dirname(dirname(process.execPath)), FORCE_COLOR: '0', RUNS_FLEET_LOCAL_STATE: join(clean, 'local-mode.json') };
     });
     after(() => rmSync(clean, { recursive: true, force: true }));
 
     it('the first command installs the deps and starts local mode (its banner), which stops in order on SIGTERM', async () => {
-      const r = run(README_COMMANDS[0]!, clean, env, /runs-fleet local mode:|runs-fleet needs Node/, 300_000);
+      // stdout is a pipe here, so local mode writes JSON lines: the banner is the ready record.
+      const r = run(README_COMMANDS[0]!, clean, env, /"msg":"runs-fleet local mode ready"|runs-fleet needs Node/, 300_000);
       try {
         await r.matched;
       } finally {
@@ -113,7 +114,7 @@ describe('the README\'s two commands on a machine with an old Node (bootstrap.sh
         // npm itself ends by the signal; the orchestrator under it stops in order.
         else assert.match(out, /runs-fleet: stopped\n/, `stopped in order on SIGTERM (exit ${code}):\n${out}\n${err}`);
       }
-      assert.match(r.output().out, /runs-fleet local mode:[\s\S]*webhook +POST http:\/\/127\.0\.0\.1:\d+\/webhook/);
+      assert.match(r.output().out, /"webhookUrl":"http:\/\/127\.0\.0\.1:\d+\/webhook"/);
     });
 
     it('the second command type-checks and runs the tests, ending with the runner\'s "N passed, N failed" line', async () => {
