@@ -17,6 +17,7 @@ import { ConfigError } from '../runtime/util/errors.ts';
 import { EXIT_USAGE, parseCommandLine, resolveStack, STACK_OPTIONS, STACK_USAGE, usageFailure, UsageError } from '../runtime/util/cli.ts';
 import { loadStackFile, runProgram, type RecordedResource } from './mock-run.ts';
 import { keySettings, nodePoolRows, type NodePoolRow } from './plan-summary.ts';
+import { placeholderSecrets, type PlaceholderSecret } from './placeholder-secrets.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -38,6 +39,8 @@ export interface Plan {
   resources: RecordedResource[];
   nodePools: NodePoolRow[];
   evaluation: Evaluation;
+  /** `secure:` values that are still the example's placeholders (not real ciphertext). */
+  placeholderSecrets: PlaceholderSecret[];
 }
 
 export async function buildPlan(args: PlanArgs): Promise<Plan> {
@@ -55,7 +58,7 @@ export async function buildPlan(args: PlanArgs): Promise<Plan> {
     run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs })),
     { packEnforcementLevel: PACK.enforcementLevel, ...(policyConfig ? { config: loadPolicyPackConfig(policyConfig) } : {}) },
   );
-  return { stack: args.stack, stackFile, policyConfig, resources: run.resources, nodePools: nodePoolRows(run.resources), evaluation };
+  return { stack: args.stack, stackFile, policyConfig, resources: run.resources, nodePools: nodePoolRows(run.resources), evaluation, placeholderSecrets: placeholderSecrets(stackFile) };
 }
 
 /** Applies `runs-fleet:pools[0].max=60` (the value is JSON when it parses as JSON, else a string). */
@@ -88,6 +91,7 @@ export function renderPlan(plan: Plan): string {
   const rel = (p: string) => relative(process.cwd(), p) || p;
   lines.push(`runs-fleet offline plan: stack "${plan.stack}" from ${rel(plan.stackFile)}`);
   lines.push('Evaluated under mocks: nothing was sent to AWS or Kubernetes; secrets are fakes; ids, ARNs and hostnames are placeholders.', '');
+  lines.push(...renderPlaceholderWarning(plan));
 
   const custom = plan.resources.filter((r) => r.custom).length;
   lines.push(`Resources \`pulumi up\` would create: ${plan.resources.length} (${custom} resources, ${plan.resources.length - custom} components)`);
@@ -104,6 +108,16 @@ export function renderPlan(plan: Plan): string {
 
   lines.push(...renderVerdicts(plan));
   return `${lines.join('\n')}\n`;
+}
+
+function renderPlaceholderWarning(plan: Plan): string[] {
+  const found = plan.placeholderSecrets;
+  if (!found.length) return [];
+  return [
+    `WARNING: ${found.length} secret${found.length > 1 ? 's' : ''} in ${relative(process.cwd(), plan.stackFile) || plan.stackFile} ${found.length > 1 ? 'are still placeholders' : 'is still a placeholder'}, not Pulumi ciphertext: \`pulumi up\` cannot decrypt ${found.length > 1 ? 'them' : 'it'}. Set each first:`,
+    ...found.map((p) => `  ${p.path}:  ${p.fix}`),
+    '',
+  ];
 }
 
 function renderVerdicts(plan: Plan): string[] {
@@ -145,6 +159,7 @@ export function planJson(plan: Plan): string {
     nodePools: plan.nodePools,
     policies: policies.map((p) => ({ name: p.name, level: plan.evaluation.levels.get(p.name), checked: plan.evaluation.checked.get(p.name) })),
     violations: sortViolations(plan.evaluation.violations),
+    warnings: plan.placeholderSecrets.map((p) => ({ kind: 'placeholder-secret', path: p.path, fix: p.fix })),
   }, null, 2)}\n`;
 }
 
