@@ -15,6 +15,9 @@ RUNS_FLEET_GITHUB_PRIVATE_KEY(_FILE), RUNS_FLEET_CONFIG_FILE are required; KUBEC
 (or in-cluster), RUNS_FLEET_PORT (8080) and the others are described in docs/configuration.md.
 For a local try-out with everything embedded, use \`npm start\` instead.
 
+Options:
+  -h, --help   show this help
+
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad arguments or configuration.
 `;
 

@@ -34,11 +34,12 @@ Exit codes: 0 ran to its summary, 1 runtime failure, 2 bad arguments or config,
 
 const EXIT_UNFINISHED = 4;
 
-async function main(argv: string[]): Promise<number> {
+/** The command; `io` takes what it prints before the demo starts (help, usage errors). */
+export async function main(argv: string[], io: { out: { write(s: string): unknown }; err: { write(s: string): unknown } } = { out: process.stdout, err: process.stderr }): Promise<number> {
   const parsed = parseCommandLine(argv, {
     seed: { type: 'string' }, 'time-scale': { type: 'string' }, ...STACK_OPTIONS, timeout: { type: 'string' },
     'valkey-url': { type: 'string' },
-  }, USAGE);
+  }, USAGE, io.out, io.err);
   if ('exit' in parsed) return parsed.exit;
   const args = parsed.values;
   const problems: string[] = [];
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(e instanceof UsageError)) throw e;
     problems.push(e.message);
   }
-  if (problems.length) return usageFailure(problems, USAGE).exit;
+  if (problems.length) return usageFailure(problems, USAGE, io.err).exit;
 
   process.stdout.write('runs-fleet demo: starting Valkey, the simulated cluster, the GitHub double and the orchestrator…\n');
   const stop = new AbortController();

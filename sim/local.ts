@@ -243,24 +243,27 @@ Exit codes: 0 stopped (Ctrl-C / SIGTERM), 1 runtime failure, 2 bad arguments or 
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, prerequisite: 3 } as const;
 
-async function main(argv: string[]): Promise<number> {
+interface Io { out: { write(s: string): unknown }; err: { write(s: string): unknown } }
+
+/** The command; `io` takes what it prints before local mode starts (help, usage errors, --print-config). */
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const parsed = parseCommandLine(argv, {
     ...STACK_OPTIONS, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
     'control-port': { type: 'string' }, replicas: { type: 'string' }, 'valkey-url': { type: 'string' }, 'log-level': { type: 'string' },
     'print-config': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, pretty: { type: 'boolean', default: false },
-  }, USAGE);
+  }, USAGE, io.out, io.err);
   if ('exit' in parsed) return parsed.exit;
   const args = parsed.values;
   let stackFile: string;
   try {
     stackFile = resolveStack(args).file;
   } catch (e) {
-    if (e instanceof UsageError) return usageFailure([e.message], USAGE).exit;
+    if (e instanceof UsageError) return usageFailure([e.message], USAGE, io.err).exit;
     throw e;
   }
   if (args['print-config']) {
     const { doc } = loadStackDocument(stackFile);
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    io.out.write(`${JSON.stringify(doc, null, 2)}\n`);
     return EXIT.ok;
   }
   const problems: string[] = [];
@@ -278,7 +281,7 @@ async function main(argv: string[]): Promise<number> {
   const level = args['log-level'] ?? 'warn';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) problems.push(`--log-level ${level}: use fatal, error, warn, info, debug, trace or silent`);
   if (args.json && args.pretty) problems.push('--json and --pretty: pass one of them, not both');
-  if (problems.length) return usageFailure(problems, USAGE).exit;
+  if (problems.length) return usageFailure(problems, USAGE, io.err).exit;
 
   // One format on the terminal: log records and job transitions both pretty on a TTY, both JSON otherwise.
   const pretty = args.pretty || (!args.json && Boolean(process.stdout.isTTY));
