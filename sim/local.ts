@@ -325,7 +325,12 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   await local.stop();
   removeStateFile(stateFile);
   say('runs-fleet: stopped');
-  events.flush?.();
+  // The JSON destination buffers (sync: false); the process exits right after main returns.
+  try {
+    (destination as { flushSync?: () => void }).flushSync?.();
+  } catch {
+    // not open yet: nothing buffered
+  }
   return EXIT.ok;
 }
 
