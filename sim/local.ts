@@ -313,13 +313,13 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   });
   await flow.start();
 
+  // Listeners that stay: a terminal's Ctrl-C (or a signal to the process group) reaches us from the
+  // shell and again through npm and tsx; a repeat between a `once` and its replacement would kill us
+  // before the orderly stop (leaving the detached Valkey behind). Repeats change nothing.
   const signal = await new Promise<string>((done) => {
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
+    process.on('SIGINT', () => done('SIGINT'));
+    process.on('SIGTERM', () => done('SIGTERM'));
   });
-  // tsx forwards the terminal's Ctrl-C to us a second time: ignore repeats, the stop is bounded.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
   say(`runs-fleet: ${signal}: stopping the orchestrator, the runners, the cluster and Valkey…`);
   await flow.stop();
   await local.stop();
