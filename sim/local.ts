@@ -289,6 +289,13 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const events = createLogger({ level: 'info', name: 'local', destination });
   const say = (text: string, fields: Record<string, unknown> = {}) => (pretty ? process.stdout.write(`${text}\n`) : events.info(fields, text));
 
+  // Listeners from the start, and they stay: a signal before them (say, right after the ready line)
+  // or a repeat (a terminal's Ctrl-C reaches us from the shell and again through npm and tsx) would
+  // kill us before the orderly stop and leave the detached Valkey behind. Repeats change nothing.
+  const signalled = new Promise<string>((done) => {
+    process.on('SIGINT', () => done('SIGINT'));
+    process.on('SIGTERM', () => done('SIGTERM'));
+  });
   say('runs-fleet: starting Valkey, the simulated cluster, the GitHub double and the orchestrator…');
   const local = await startLocal({
     stackFile, timeScale, webhookPort: port, controlPort, replicas,
@@ -300,7 +307,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   mkdirSync(dirname(stateFile), { recursive: true });
   writeFileSync(stateFile, JSON.stringify({ pid: process.pid, url: o.url }));
   say(`runs-fleet: waiting up to ${POOL_WAIT_MS / 1000} s for the warm pools (a leader is elected, then placeholder nodes launch)…`);
-  const pools = await local.waitForWarmPools(POOL_WAIT_MS);
+  const pools = await Promise.race([local.waitForWarmPools(POOL_WAIT_MS), signalled.then(() => undefined)]);
   if (pretty) process.stdout.write(`\n${local.banner(pools)}\n`);
   else events.info({
     webhookUrl: `${o.url}/webhook`, controlUrl: local.control.url, statusUrl: `${o.url}/status`, githubUrl: local.stack.github.url,
@@ -313,13 +320,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   });
   await flow.start();
 
-  // Listeners that stay: a terminal's Ctrl-C (or a signal to the process group) reaches us from the
-  // shell and again through npm and tsx; a repeat between a `once` and its replacement would kill us
-  // before the orderly stop (leaving the detached Valkey behind). Repeats change nothing.
-  const signal = await new Promise<string>((done) => {
-    process.on('SIGINT', () => done('SIGINT'));
-    process.on('SIGTERM', () => done('SIGTERM'));
-  });
+  const signal = await signalled;
   say(`runs-fleet: ${signal}: stopping the orchestrator, the runners, the cluster and Valkey…`);
   await flow.stop();
   await local.stop();
