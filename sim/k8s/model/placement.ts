@@ -1,3 +1,4 @@
+import { requirementAdmits, type Requirement } from '../../../runtime/capacity/catalog.ts';
 import type { KObject } from '../api/types.ts';
 
 interface Taint {
@@ -32,26 +33,9 @@ export function untoleratedTaint(pod: KObject, taints: Taint[] | undefined): Tai
   return (taints ?? []).find((taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)));
 }
 
+/** The API's node-selector semantics, shared with the capacity catalog; an unknown operator admits nothing. */
 export function requirementMatches(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const has = Object.hasOwn(labels, req.key);
-  const v = labels[req.key];
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return has && values.includes(v!);
-    case 'NotIn':
-      return !has || !values.includes(v!);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-      return has && Number(v) > Number(values[0]);
-    case 'Lt':
-      return has && Number(v) < Number(values[0]);
-    default:
-      return false;
-  }
+  return requirementAdmits(req as Requirement, labels) === true;
 }
 
 /** nodeSelector plus required node affinity (terms OR'd, expressions AND'd) against node labels. */
