@@ -254,10 +254,11 @@ export function parseStackConfig(raw: Record<string, unknown>, ctx: StackContext
   if (!ctx.region) problems.push('aws:region is not set: run `pulumi config set aws:region <region>`, e.g. us-east-1');
 
   const parsed = StackSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...formatIssues(parsed.error, PREFIX));
+  if (!parsed.success) problems.push(...formatIssues(parsed.error, PREFIX, raw));
   // The runtime's document rules (duplicate names, pools naming unknown classes) apply as they are.
-  const doc = ConfigDocument.safeParse({ runner: raw.runner, classes: raw.classes, pools: raw.pools, aliases: raw.aliases });
-  if (!doc.success) problems.push(...formatIssues(doc.error, PREFIX));
+  const docInput = { runner: raw.runner, classes: raw.classes, pools: raw.pools, aliases: raw.aliases };
+  const doc = ConfigDocument.safeParse(docInput);
+  if (!doc.success) problems.push(...formatIssues(doc.error, PREFIX, docInput));
   if (parsed.success) problems.push(...crossChecks(parsed.data));
 
   if (problems.length) throw new ConfigError([...new Set(problems)]);

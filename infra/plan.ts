@@ -1,6 +1,6 @@
 /**
  * The offline plan: `npm run plan -- --stack dev`. Evaluates the Pulumi program under
- * mocks with a stack's config (Pulumi.<stack>.yaml; `secure:` values replaced by fakes),
+ * mocks with a stack's config (Pulumi.<stack>.yaml or --stack-file; `secure:` values replaced by fakes),
  * prints what `pulumi up` would create (type, name, key settings; NodePools with their
  * limits and warm pools; the orchestrator) and runs every policy of the pack in process
  * with the stack's policy config (policies/config.<stack>.json when present). Needs no
@@ -14,8 +14,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluatePolicies, loadPolicyPackConfig, sortViolations, type Evaluation } from '../policies/in-process.ts';
 import { PACK, policies } from '../policies/policies.ts';
 import { ConfigError } from '../runtime/util/errors.ts';
+import { EXIT_USAGE, parseCommandLine, resolveStack, STACK_OPTIONS, STACK_USAGE, usageFailure, UsageError } from '../runtime/util/cli.ts';
 import { loadStackFile, runProgram, type RecordedResource } from './mock-run.ts';
 import { keySettings, nodePoolRows, type NodePoolRow } from './plan-summary.ts';
+import { placeholderSecrets, type PlaceholderSecret } from './placeholder-secrets.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -37,6 +39,8 @@ export interface Plan {
   resources: RecordedResource[];
   nodePools: NodePoolRow[];
   evaluation: Evaluation;
+  /** `secure:` values that are still the example's placeholders (not real ciphertext). */
+  placeholderSecrets: PlaceholderSecret[];
 }
 
 export async function buildPlan(args: PlanArgs): Promise<Plan> {
@@ -54,7 +58,7 @@ export async function buildPlan(args: PlanArgs): Promise<Plan> {
     run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs })),
     { packEnforcementLevel: PACK.enforcementLevel, ...(policyConfig ? { config: loadPolicyPackConfig(policyConfig) } : {}) },
   );
-  return { stack: args.stack, stackFile, policyConfig, resources: run.resources, nodePools: nodePoolRows(run.resources), evaluation };
+  return { stack: args.stack, stackFile, policyConfig, resources: run.resources, nodePools: nodePoolRows(run.resources), evaluation, placeholderSecrets: placeholderSecrets(stackFile) };
 }
 
 /** Applies `runs-fleet:pools[0].max=60` (the value is JSON when it parses as JSON, else a string). */
@@ -87,6 +91,7 @@ export function renderPlan(plan: Plan): string {
   const rel = (p: string) => relative(process.cwd(), p) || p;
   lines.push(`runs-fleet offline plan: stack "${plan.stack}" from ${rel(plan.stackFile)}`);
   lines.push('Evaluated under mocks: nothing was sent to AWS or Kubernetes; secrets are fakes; ids, ARNs and hostnames are placeholders.', '');
+  lines.push(...renderPlaceholderWarning(plan));
 
   const custom = plan.resources.filter((r) => r.custom).length;
   lines.push(`Resources \`pulumi up\` would create: ${plan.resources.length} (${custom} resources, ${plan.resources.length - custom} components)`);
@@ -103,6 +108,16 @@ export function renderPlan(plan: Plan): string {
 
   lines.push(...renderVerdicts(plan));
   return `${lines.join('\n')}\n`;
+}
+
+function renderPlaceholderWarning(plan: Plan): string[] {
+  const found = plan.placeholderSecrets;
+  if (!found.length) return [];
+  return [
+    `WARNING: ${found.length} secret${found.length > 1 ? 's' : ''} in ${relative(process.cwd(), plan.stackFile) || plan.stackFile} ${found.length > 1 ? 'are still placeholders' : 'is still a placeholder'}, not Pulumi ciphertext: \`pulumi up\` cannot decrypt ${found.length > 1 ? 'them' : 'it'}. Set each first:`,
+    ...found.map((p) => `  ${p.path}:  ${p.fix}`),
+    '',
+  ];
 }
 
 function renderVerdicts(plan: Plan): string[] {
@@ -144,52 +159,61 @@ export function planJson(plan: Plan): string {
     nodePools: plan.nodePools,
     policies: policies.map((p) => ({ name: p.name, level: plan.evaluation.levels.get(p.name), checked: plan.evaluation.checked.get(p.name) })),
     violations: sortViolations(plan.evaluation.violations),
+    warnings: plan.placeholderSecrets.map((p) => ({ kind: 'placeholder-secret', path: p.path, fix: p.fix })),
   }, null, 2)}\n`;
 }
 
-export class UsageError extends Error {}
+const USAGE = `Usage: npm run plan [-- options]
 
-export function parseArgs(argv: readonly string[]): PlanArgs {
-  const args: PlanArgs = { stack: 'dev', set: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--stack' || a === '-s') args.stack = value();
-    else if (a === '--stack-file') args.stackFile = value();
-    else if (a === '--policy-config') args.policyConfig = value();
-    else if (a === '--no-policy-config') args.policyConfig = null;
-    else if (a === '--set') args.set!.push(value());
-    else if (a === '--json') args.json = true;
-    else throw new UsageError(`unknown argument ${a}`);
-  }
-  if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) throw new UsageError(`--stack ${args.stack}: not a stack name`);
-  return args;
+Evaluates the Pulumi program offline, under mocks, with a stack's config (secure: values
+replaced by fakes; no Pulumi CLI, plugins or cloud credentials), prints what \`pulumi up\`
+would create — resources with their key settings, NodePools with their limits and warm
+pools, the orchestrator — and runs every policy of the pack on it.
+
+Options:
+${STACK_USAGE}
+  --policy-config PATH  a --policy-pack-config file (default policies/config.<stack>.json when it exists)
+  --no-policy-config    use the policies' defaults
+  --set KEY=VALUE       what-if override of the stack config, repeatable, e.g.
+                        --set 'runs-fleet:pools[0].max=60' (VALUE is JSON when it parses, else a string)
+  --json                machine-readable output
+  -h, --help            show this help
+
+Exit codes: 0 fine (advisories allowed), 1 mandatory policy violations, 2 bad arguments or
+an invalid stack config.
+`;
+
+/** The command line as PlanArgs; throws UsageError. */
+export function planArgs(values: { stack?: string; 'stack-file'?: string; 'policy-config'?: string; 'no-policy-config'?: boolean; set?: string[]; json?: boolean }): PlanArgs {
+  if (values['policy-config'] !== undefined && values['no-policy-config']) throw new UsageError('--policy-config and --no-policy-config: pass one of them, not both');
+  const { stack, file } = resolveStack(values);
+  return {
+    stack, stackFile: file, set: values.set ?? [], json: values.json ?? false,
+    ...(values['no-policy-config'] ? { policyConfig: null } : values['policy-config'] !== undefined ? { policyConfig: values['policy-config'] } : {}),
+  };
 }
-
-const USAGE = 'usage: npm run plan -- [--stack dev] [--stack-file Pulumi.dev.yaml] [--policy-config policies/config.dev.json | --no-policy-config] [--set runs-fleet:pools[0].max=60]... [--json]';
 
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  let args: PlanArgs;
+  const o = { write: out };
+  const e = { write: err };
+  const parsed = parseCommandLine(argv, {
+    ...STACK_OPTIONS, 'policy-config': { type: 'string' }, 'no-policy-config': { type: 'boolean' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' },
+  }, USAGE, o, e);
+  if ('exit' in parsed) return parsed.exit;
+  let args: PlanArgs | undefined;
   try {
-    args = parseArgs(argv);
+    args = planArgs(parsed.values);
     const plan = await buildPlan(args);
     out(args.json ? planJson(plan) : renderPlan(plan));
     return plan.evaluation.violations.some((v) => v.level === 'mandatory') ? 1 : 0;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      err(`${e.message}\n${USAGE}\n`);
-      return 2;
+  } catch (x) {
+    if (x instanceof UsageError) return usageFailure([x.message], USAGE, e).exit;
+    if (x instanceof ConfigError) {
+      err(`${relative(process.cwd(), args!.stackFile!) || args!.stackFile}: the stack config is invalid:\n${x.message}\n`);
+      return EXIT_USAGE;
     }
-    if (e instanceof ConfigError) {
-      err(`the stack config is invalid:\n${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    throw x;
   }
 }
 

@@ -17,6 +17,9 @@ RUNS_FLEET_GITHUB_PRIVATE_KEY(_FILE), RUNS_FLEET_CONFIG_FILE are required; KUBEC
 For a local try-out with everything embedded, use \`npm start\` instead.
 \`jobs …\` (npm run jobs -- --help) inspects the queue and replays dead letters instead of serving.
 
+Options:
+  -h, --help   show this help
+
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad arguments or configuration.
 `;
 

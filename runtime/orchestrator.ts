@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { RuntimeEnv } from './config/env.ts';
 import { createConfigReloadMetrics, watchConfigDocument, type ConfigWatcher } from './config/watch-document.ts';
 import { Consumer } from './controllers/provisioner/consumer.ts';
-import { startLifecycle, type Lifecycle, type LifecycleOptions } from './controllers/lifecycle/start.ts';
+import { DEFAULT_LEASE_NAME, startLifecycle, type Lifecycle, type LifecycleOptions } from './controllers/lifecycle/start.ts';
 import { handleJobEvent } from './controllers/provisioner/job-events.ts';
 import { createProvisionerMetrics } from './controllers/provisioner/metrics.ts';
 import { provision } from './controllers/provisioner/provision.ts';
@@ -36,6 +36,9 @@ import { connectValkey, valkeyReady, waitReady } from './queue/connection.ts';
 import { JobQueue } from './queue/job-queue.ts';
 import { JobRecords } from './queue/job-records.ts';
 import { systemClock, type Clock } from './util/clock.ts';
+import { QueueInspector } from './queue/inspect.ts';
+import { collectStatus } from './status/collect.ts';
+import { statusHandler } from './status/http.ts';
 
 export interface OrchestratorOptions {
   clock?: Clock;
@@ -200,6 +203,11 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     ready: () => valkeyReady(command),
   });
   const privateServer = createPrivateServer({ registry, ready: () => valkeyReady(command), log });
+  privateServer.mount('/status', statusHandler(() => collectStatus({
+    inspector: new QueueInspector(command, prefix), apps: kube.apps, coordination: kube.coordination, runnerNamespace: env.runnerNamespace,
+    lease: { namespace: env.systemNamespace, name: options.lifecycle?.leaseName ?? DEFAULT_LEASE_NAME }, registry, identity: env.identity,
+    isLeader: () => lifecycle.isLeader(), doc: () => config.current(), clock,
+  })));
   const address = await listen(server, env.port, options.host);
   const privateAddress = await listen(privateServer.server, env.privatePort, options.host);
   consumer.start();

@@ -22,6 +22,8 @@ serves until SIGINT or SIGTERM.
   --port N           listen on this port (default: a free one)
   --fast             short delays (image pull 200 ms, node provisioning 3 s) for demos
   -h, --help         show this help
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure, 2 bad arguments or config document.
 `;
 
 const DEFAULT_POOLS: NodePool[] = [
@@ -88,6 +90,6 @@ main().then(
   (code) => process.exit(code),
   (e) => {
     process.stderr.write(`runs-fleet sim: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+    process.exit(e instanceof ConfigError ? 2 : 1);
   },
 );

@@ -5,7 +5,7 @@
 // 3 valkey-server / redis-server not installed, 4 jobs still unfinished at the time limit.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseCommandLine } from '../runtime/util/cli.ts';
+import { parseCommandLine, resolveStack, STACK_OPTIONS, STACK_USAGE, usageFailure, UsageError } from '../runtime/util/cli.ts';
 import { EXIT, reportFailure } from './local.ts';
 import { runDemo } from './demo/run.ts';
 import { renderSummary } from './demo/summary.ts';
@@ -23,7 +23,7 @@ latencies, and the retry the orchestrator made and why. About 1-2 minutes.
 Options:
   --seed N          scenario seed: job durations and arrival jitter (default 1)
   --time-scale X    simulated delays and job durations × X, 0 < X ≤ 1 (default 0.1)
-  --stack FILE      Pulumi stack file (default Pulumi.dev.yaml)
+${STACK_USAGE}
   --timeout S       give up waiting after S seconds (default 240)
   --valkey-url URL  use this Valkey instead of starting one
   -h, --help        show this help
@@ -34,11 +34,12 @@ Exit codes: 0 ran to its summary, 1 runtime failure, 2 bad arguments or config,
 
 const EXIT_UNFINISHED = 4;
 
-async function main(argv: string[]): Promise<number> {
+/** The command; `io` takes what it prints before the demo starts (help, usage errors). */
+export async function main(argv: string[], io: { out: { write(s: string): unknown }; err: { write(s: string): unknown } } = { out: process.stdout, err: process.stderr }): Promise<number> {
   const parsed = parseCommandLine(argv, {
-    seed: { type: 'string' }, 'time-scale': { type: 'string' }, stack: { type: 'string' }, timeout: { type: 'string' },
+    seed: { type: 'string' }, 'time-scale': { type: 'string' }, ...STACK_OPTIONS, timeout: { type: 'string' },
     'valkey-url': { type: 'string' },
-  }, USAGE);
+  }, USAGE, io.out, io.err);
   if ('exit' in parsed) return parsed.exit;
   const args = parsed.values;
   const problems: string[] = [];
@@ -48,10 +49,14 @@ async function main(argv: string[]): Promise<number> {
   if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 1)) problems.push(`--time-scale ${args['time-scale']}: must be a number in (0, 1]`);
   const timeout = args.timeout === undefined ? 240 : Number(args.timeout);
   if (!(timeout >= 10 && timeout <= 3600)) problems.push(`--timeout ${args.timeout}: must be seconds in 10..3600`);
-  if (problems.length) {
-    process.stderr.write(`${problems.join('\n')}\n\n${USAGE}`);
-    return EXIT.usage;
+  let stackFile: string | undefined;
+  try {
+    stackFile = resolveStack(args).file;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    problems.push(e.message);
   }
+  if (problems.length) return usageFailure(problems, USAGE, io.err).exit;
 
   process.stdout.write('runs-fleet demo: starting Valkey, the simulated cluster, the GitHub double and the orchestrator…\n');
   const stop = new AbortController();
@@ -59,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', () => stop.abort());
   process.on('SIGTERM', () => stop.abort());
   const result = await runDemo({
-    seed, timeScale, stackFile: args.stack ? resolve(args.stack) : undefined, valkeyUrl: args['valkey-url'], timeoutMs: timeout * 1000,
+    seed, timeScale, stackFile, valkeyUrl: args['valkey-url'], timeoutMs: timeout * 1000,
     out: (line) => process.stdout.write(`${line}\n`), signal: stop.signal,
   });
   process.stdout.write(`${renderSummary(result).join('\n')}\n`);

@@ -3,14 +3,17 @@
 // a Pulumi stack file, the GitHub API double, and a simulated actions runner in every runner
 // pod. Exit codes: 0 stopped by a signal, 1 runtime failure, 2 bad arguments or config,
 // 3 no valkey-server / redis-server on this machine.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseCommandLine } from '../runtime/util/cli.ts';
+import { parseCommandLine, resolveStack, STACK_OPTIONS, STACK_USAGE, usageFailure, UsageError } from '../runtime/util/cli.ts';
 import { pino } from 'pino';
 import { createLogger, silentLogger, type Logger } from '../runtime/log.ts';
 import type { OrchestratorOptions } from '../runtime/orchestrator.ts';
 import { ConfigError } from '../runtime/util/errors.ts';
+import type { Status } from '../runtime/status/collect.ts';
+import { fetchStatus, localModeStateFile } from '../runtime/status/cli.ts';
+import { prettyLogStream } from './pretty-log.ts';
 import { startControlServer, type ControlServer } from './demo/control-server.ts';
 import { FlowTracker, type TrackedJob } from './demo/flow.ts';
 import { formatTransition } from './demo/format.ts';
@@ -28,6 +31,8 @@ export const DEFAULT_STACK_FILE = join(REPO_ROOT, 'Pulumi.dev.yaml');
 /** Sim delays are the real ones × this: a 40 s node launch takes 4 s. */
 export const DEFAULT_TIME_SCALE = 0.1;
 const STOP_DEADLINE_MS = 15_000;
+/** The banner waits this long for the warm pools (about 15 s at the default time scale), then says they are still filling. */
+const POOL_WAIT_MS = 60_000;
 
 export interface LocalOptions {
   /** A Pulumi stack file whose classes, pools and aliases local mode runs. Default Pulumi.dev.yaml. */
@@ -61,9 +66,19 @@ export interface LocalMode {
   readonly kubeconfigFile: string;
   /** The webhook secret, in a file only this user can read (never printed). */
   readonly webhookSecretFile: string;
-  /** What is running where and how to send it jobs. */
-  banner(): string;
+  /** The GitHub double's installation(s): webhooks must name one, or the job gets no runner. */
+  readonly installations: string;
+  /** Waits until every warm pool has its desired placeholders ready, or the deadline; returns the pools as /status shows them. */
+  waitForWarmPools(timeoutMs: number): Promise<WarmPools>;
+  /** What is running where and how to send it jobs (with the warm pools' state when given). */
+  banner(pools?: WarmPools): string;
   stop(): Promise<void>;
+}
+
+export interface WarmPools {
+  ready: boolean;
+  waitedMs: number;
+  pools: Array<{ name: string; desired: number | undefined; ready: number | undefined }>;
 }
 
 /** The EKS timing profile (sim/k8s/timing-profile.ts) at `scale` × real time. */
@@ -123,9 +138,13 @@ export async function startLocal(o: LocalOptions = {}): Promise<LocalMode> {
     const a = agent;
     const c = control;
     let stopping: Promise<void> | undefined;
+    const installations = o.github?.installations?.length
+      ? o.github.installations.map((i) => `${i.id} on ${i.account} (${i.repositories?.join(', ') ?? 'all its repositories'})`).join('; ')
+      : `${stack.github.defaultInstallationId} (every owner and repository)`;
     return {
-      stack, agent: a, control: c, document, timeScale, kubeconfigFile, webhookSecretFile,
-      banner: () => banner(stack, document, c, timeScale, kubeconfigFile, webhookSecretFile),
+      stack, agent: a, control: c, document, timeScale, kubeconfigFile, webhookSecretFile, installations,
+      waitForWarmPools: (timeoutMs) => waitForWarmPools(stack.orchestrators[0]!.privateUrl, timeoutMs),
+      banner: (pools) => banner(stack, document, c, timeScale, kubeconfigFile, webhookSecretFile, installations, pools),
       stop: () => (stopping ??= (async () => {
         a.stop();
         await c.stop();
@@ -140,7 +159,29 @@ export async function startLocal(o: LocalOptions = {}): Promise<LocalMode> {
   }
 }
 
-function banner(stack: LocalStack, d: StackDocument, control: ControlServer, scale: number, kubeconfig: string, secretFile: string): string {
+/** Polls the orchestrator's /status until each pool's placeholders are all ready (leader elected, nodes up). */
+async function waitForWarmPools(url: string, timeoutMs: number): Promise<WarmPools> {
+  const started = Date.now();
+  let pools: WarmPools['pools'] = [];
+  for (;;) {
+    const status: Status | undefined = await fetchStatus(url).catch(() => undefined);
+    if (status?.pools.ok) pools = status.pools.value.map((p) => ({ name: p.name, desired: p.desired, ready: p.ready }));
+    const ready = Boolean(status?.pools.ok) && pools.every((p) => p.desired !== undefined && (p.ready ?? 0) >= p.desired);
+    const waitedMs = Date.now() - started;
+    if (ready || waitedMs >= timeoutMs) return { ready, waitedMs, pools };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function poolsLine(w: WarmPools | undefined): string[] {
+  if (!w) return [];
+  const each = w.pools.map((p) => `${p.name} ${p.ready ?? 0}/${p.desired ?? '?'}`).join(', ') || 'none configured';
+  return [w.ready
+    ? `  warm pools  ready after ${(w.waitedMs / 1000).toFixed(1)} s: ${each} (ready/desired placeholders)`
+    : `  warm pools  still filling after ${(w.waitedMs / 1000).toFixed(0)} s: ${each}; \`npm run status\` shows when they are ready (jobs meanwhile start cold)`];
+}
+
+function banner(stack: LocalStack, d: StackDocument, control: ControlServer, scale: number, kubeconfig: string, secretFile: string, installations: string, pools?: WarmPools): string {
   const doc = d.doc;
   const cls = doc.classes[1]?.name ?? doc.classes[0]!.name;
   const alias = doc.aliases.find((a) => !a.regex)?.match;
@@ -152,7 +193,9 @@ function banner(stack: LocalStack, d: StackDocument, control: ControlServer, sca
     `  Valkey      ${stack.valkeyUrl}`,
     `  Kubernetes  simulated cluster at ${stack.sim.url}, ${stack.sim.nodePools.length} NodePools; delays × ${scale} (a node launch takes ${(DEFAULT_TIMINGS.provisioningMs * scale) / 1000} s)`,
     `  GitHub      API double at ${stack.github.url} (App ${stack.github.appId}); a simulated runner takes each job and runs it`,
+    `  installation ${installations}: a webhook you sign by hand must carry "installation": {"id": ${stack.github.defaultInstallationId}}`,
     `  webhook     POST ${o.url}/webhook   (GitHub App webhook secret in ${secretFile})`,
+    ...poolsLine(pools),
     ``,
     `Send jobs: GitHub's side queues them and delivers the signed workflow_job webhooks:`,
     `  curl -s -XPOST ${control.url}/jobs -d '{"repo":"octo-org/app","labels":["runs-fleet=1/runner=${cls}"]}'`,
@@ -160,7 +203,8 @@ function banner(stack: LocalStack, d: StackDocument, control: ControlServer, sca
     ...(alias ? [`  curl -s -XPOST ${control.url}/jobs -d '{"labels":["${alias}"]}'    # a label alias`] : []),
     `  curl -s -XPOST ${control.url}/jobs/<id>/cancel      # cancel one`,
     `  curl -s ${control.url}/jobs                          # GitHub's view of them`,
-    `Look inside:  KUBECONFIG=${kubeconfig} kubectl get nodes,pods -A      metrics: curl -s ${o.privateUrl}/metrics`,
+    `Look inside:  npm run status   (queue, in flight, dead letters, warm pools, GitHub budget, leader; or curl -s ${o.privateUrl}/status)`,
+    `              KUBECONFIG=${kubeconfig} kubectl get nodes,pods -A      metrics: curl -s ${o.privateUrl}/metrics`,
     `A scripted burst with a summary: npm run demo.   Stop: Ctrl-C.`,
     ``,
   ].join('\n');
@@ -171,18 +215,22 @@ const USAGE = `Usage: npm start [-- options]
 Runs the runs-fleet orchestrator on this machine against an embedded default: a private
 Valkey (valkey-server or redis-server from PATH, on a free port, stopped on exit), a
 simulated Kubernetes cluster with the runner classes and warm pools of Pulumi.dev.yaml,
-and a GitHub API double. Prints where the webhook listens and how to send it jobs, then
-one line per job transition until Ctrl-C.
+and a GitHub API double. Waits for the warm pools, prints where the webhook listens and
+how to send it jobs, then one line per job transition and log record until Ctrl-C.
+\`npm run status\` shows the queue, warm pools, GitHub budget and leader meanwhile.
 
 Options:
-  --stack FILE        Pulumi stack file to take classes, pools and aliases from (default Pulumi.dev.yaml)
+${STACK_USAGE}
   --time-scale X      simulated delays (image pulls, node launches, consolidation) × X, 0 < X ≤ 1 (default ${DEFAULT_TIME_SCALE})
   --job-seconds N     how long each job's steps run once a runner has it (default 10)
   --port N            webhook port (default: a free one)
   --control-port N    port of the endpoint that queues jobs on the GitHub side (default: a free one)
   --replicas N        orchestrator replicas sharing the queue (default 1)
   --valkey-url URL    use this Valkey instead of starting one
-  --log-level LEVEL   orchestrator log level, JSON on stderr (default warn; info shows every step)
+  --log-level LEVEL   orchestrator log level (default warn; info shows every step)
+  --json              log records, job transitions and the ready record as JSON lines (the default when
+                      stdout is not a terminal)
+  --pretty            one human line per record and transition even when stdout is not a terminal
   --print-config      print the config document the stack file renders to (what pulumi up ships) and exit
   -h, --help          show this help
 
@@ -192,17 +240,27 @@ Exit codes: 0 stopped (Ctrl-C / SIGTERM), 1 runtime failure, 2 bad arguments or 
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, prerequisite: 3 } as const;
 
-async function main(argv: string[]): Promise<number> {
+interface Io { out: { write(s: string): unknown }; err: { write(s: string): unknown } }
+
+/** The command; `io` takes what it prints before local mode starts (help, usage errors, --print-config). */
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const parsed = parseCommandLine(argv, {
-    stack: { type: 'string' }, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
+    ...STACK_OPTIONS, 'time-scale': { type: 'string' }, 'job-seconds': { type: 'string' }, port: { type: 'string' },
     'control-port': { type: 'string' }, replicas: { type: 'string' }, 'valkey-url': { type: 'string' }, 'log-level': { type: 'string' },
-    'print-config': { type: 'boolean', default: false },
-  }, USAGE);
+    'print-config': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, pretty: { type: 'boolean', default: false },
+  }, USAGE, io.out, io.err);
   if ('exit' in parsed) return parsed.exit;
   const args = parsed.values;
+  let stackFile: string;
+  try {
+    stackFile = resolveStack(args).file;
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure([e.message], USAGE, io.err).exit;
+    throw e;
+  }
   if (args['print-config']) {
-    const { doc } = loadStackDocument(args.stack ? resolve(args.stack) : DEFAULT_STACK_FILE);
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    const { doc } = loadStackDocument(stackFile);
+    io.out.write(`${JSON.stringify(doc, null, 2)}\n`);
     return EXIT.ok;
   }
   const problems: string[] = [];
@@ -219,36 +277,68 @@ async function main(argv: string[]): Promise<number> {
   const replicas = num('replicas', args.replicas, (n) => Number.isInteger(n) && n >= 1 && n <= 8, 'an integer 1..8');
   const level = args['log-level'] ?? 'warn';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) problems.push(`--log-level ${level}: use fatal, error, warn, info, debug, trace or silent`);
-  if (problems.length) {
-    process.stderr.write(`${problems.join('\n')}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  if (args.json && args.pretty) problems.push('--json and --pretty: pass one of them, not both');
+  if (problems.length) return usageFailure(problems, USAGE, io.err).exit;
 
-  process.stdout.write('runs-fleet: starting Valkey, the simulated cluster, the GitHub double and the orchestrator…\n');
-  const local = await startLocal({
-    stackFile: args.stack ? resolve(args.stack) : undefined, timeScale, webhookPort: port, controlPort, replicas,
-    valkeyUrl: args['valkey-url'], jobRunMs: () => jobSeconds * 1000,
-    log: createLogger({ level, name: 'orchestrator', destination: pino.destination({ dest: 2, sync: false }) }),
+  // One format on the terminal: log records and job transitions both pretty on a TTY, both JSON otherwise.
+  const pretty = args.pretty || (!args.json && Boolean(process.stdout.isTTY));
+  const destination = pretty ? prettyLogStream(process.stdout, Boolean(process.stdout.isTTY)) : pino.destination({ dest: 1, sync: false });
+  const events = createLogger({ level: 'info', name: 'local', destination });
+  const say = (text: string, fields: Record<string, unknown> = {}) => (pretty ? process.stdout.write(`${text}\n`) : events.info(fields, text));
+
+  // Listeners from the start, and they stay: a signal before them (say, right after the ready line)
+  // or a repeat (a terminal's Ctrl-C reaches us from the shell and again through npm and tsx) would
+  // kill us before the orderly stop and leave the detached Valkey behind. Repeats change nothing.
+  const signalled = new Promise<string>((done) => {
+    process.on('SIGINT', () => done('SIGINT'));
+    process.on('SIGTERM', () => done('SIGTERM'));
   });
-  process.stdout.write(`\n${local.banner()}\n`);
+  say('runs-fleet: starting Valkey, the simulated cluster, the GitHub double and the orchestrator…');
+  const local = await startLocal({
+    stackFile, timeScale, webhookPort: port, controlPort, replicas,
+    valkeyUrl: args['valkey-url'], jobRunMs: () => jobSeconds * 1000,
+    log: createLogger({ level, name: 'orchestrator', destination }),
+  });
+  const stateFile = localModeStateFile();
+  const o = local.stack.orchestrators[0]!;
+  mkdirSync(dirname(stateFile), { recursive: true });
+  writeFileSync(stateFile, JSON.stringify({ pid: process.pid, url: o.privateUrl }));
+  say(`runs-fleet: waiting up to ${POOL_WAIT_MS / 1000} s for the warm pools (a leader is elected, then placeholder nodes launch)…`);
+  const pools = await Promise.race([local.waitForWarmPools(POOL_WAIT_MS), signalled.then(() => undefined)]);
+  if (pretty) process.stdout.write(`\n${local.banner(pools)}\n`);
+  else events.info({
+    webhookUrl: `${o.url}/webhook`, controlUrl: local.control.url, statusUrl: `${o.privateUrl}/status`, githubUrl: local.stack.github.url,
+    installationId: local.stack.github.defaultInstallationId, installations: local.installations, webhookSecretFile: local.webhookSecretFile,
+    kubeconfig: local.kubeconfigFile, warmPools: pools,
+  }, 'runs-fleet local mode ready');
   const flow = new FlowTracker({
     valkeyUrl: local.stack.valkeyUrl, prefix: local.stack.queuePrefix,
-    onChange: (job: TrackedJob) => process.stdout.write(`${formatTransition(job, local.stack.github.getJob(job.jobId))}\n`),
+    onChange: (job: TrackedJob) => say(formatTransition(job, local.stack.github.getJob(job.jobId)), { jobId: job.jobId, runAttempt: job.runAttempt, phase: job.phase }),
   });
   await flow.start();
 
-  const signal = await new Promise<string>((done) => {
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
-  });
-  // tsx forwards the terminal's Ctrl-C to us a second time: ignore repeats, the stop is bounded.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
-  process.stdout.write(`\nruns-fleet: ${signal}: stopping the orchestrator, the runners, the cluster and Valkey…\n`);
+  const signal = await signalled;
+  say(`runs-fleet: ${signal}: stopping the orchestrator, the runners, the cluster and Valkey…`);
   await flow.stop();
   await local.stop();
-  process.stdout.write('runs-fleet: stopped\n');
+  removeStateFile(stateFile);
+  say('runs-fleet: stopped');
+  // The JSON destination buffers (sync: false); the process exits right after main returns.
+  try {
+    (destination as { flushSync?: () => void }).flushSync?.();
+  } catch {
+    // not open yet: nothing buffered
+  }
   return EXIT.ok;
+}
+
+/** Removes local mode's state file if it is still this process's (another local mode may have replaced it). */
+function removeStateFile(file: string): void {
+  try {
+    if ((JSON.parse(readFileSync(file, 'utf8')) as { pid: number }).pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    // gone already
+  }
 }
 
 /** Maps a start-up failure to a message and an exit code (shared with the demo). */

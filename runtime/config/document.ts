@@ -186,7 +186,7 @@ export type ConfigDocumentInput = z.input<typeof ConfigDocument>;
 /** Validates a raw document; throws ConfigError listing every problem by path (prefixed with `source`). */
 export function parseConfigDocument(raw: unknown, source = ''): ConfigDocument {
   const result = ConfigDocument.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, source));
+  if (!result.success) throw new ConfigError(formatIssues(result.error, source, raw));
   return result.data;
 }
 

@@ -69,7 +69,7 @@ describe('infra stack config', () => {
       'runs-fleet:classes[1].name duplicates class "a"',
       'runs-fleet:pools[1].max must be ≥ min (4 < 6)',
       'runs-fleet:pools[2].class names unknown class "nope"',
-      'runs-fleet:pools[2] Unrecognized key: "mxa"',
+      'runs-fleet:pools[2] has an unknown key "mxa": remove it or fix its spelling',
       'runs-fleet:orchestrator.replicas must be at least 2',
       'runs-fleet:valkey.image must be pinned',
     ]) assert.ok(text.includes(want), `missing "${want}" in:\n${text}`);
@@ -107,7 +107,7 @@ describe('infra stack config', () => {
 
   it('rejects a misspelt key inside a runner class instead of ignoring it', () => {
     const raw = { ...minimal(), classes: [cls('a', { nodePoolCPULimit: 10 })] };
-    assert.ok(problemsOf(raw).some((p) => p.startsWith('runs-fleet:classes[0] Unrecognized key: "nodePoolCPULimit"')));
+    assert.ok(problemsOf(raw).some((p) => p.startsWith('runs-fleet:classes[0] has an unknown key "nodePoolCPULimit"')));
   });
 });
 

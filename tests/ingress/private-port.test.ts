@@ -17,8 +17,7 @@ describe('private port (metrics and status off the webhook listener)', function 
   after(async () => s?.stop());
   const o = () => s.orchestrators[0]!;
 
-  it('the webhook port answers 404 on /metrics and on mounted status routes', async () => {
-    o().privateServer.mount('/status', (_req, res) => void res.end('{"ok":true}'));
+  it('the webhook port answers 404 on /metrics and on the status view', async () => {
     assert.notEqual(o().address.port, o().privateAddress.port);
     for (const path of ['/metrics', '/metrics?x=1', '/status']) {
       const r = await fetch(`${o().url}${path}`);
@@ -27,14 +26,18 @@ describe('private port (metrics and status off the webhook listener)', function 
     }
   });
 
-  it('the private port serves Prometheus metrics, the probes and mounted routes', async () => {
+  it('the private port serves Prometheus metrics, the probes, the status view and mounted routes', async () => {
+    o().privateServer.mount('/extra', (_req, res) => void res.end('{"ok":true}'));
+    assert.throws(() => o().privateServer.mount('/status', () => {}), /already mounted/);
     const metrics = await fetch(`${o().privateUrl}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);
     assert.match(await metrics.text(), /^# HELP runs_fleet_webhook_requests_total/m);
     assert.equal((await fetch(`${o().privateUrl}/healthz`)).status, 200);
     assert.equal((await fetch(`${o().privateUrl}/readyz`)).status, 200);
-    assert.deepEqual(await (await fetch(`${o().privateUrl}/status`)).json(), { ok: true });
+    assert.deepEqual(await (await fetch(`${o().privateUrl}/extra`)).json(), { ok: true });
+    const status = await (await fetch(`${o().privateUrl}/status`)).json() as { queue: unknown; pools: unknown };
+    assert.ok(status.queue && status.pools, 'the status view (runtime/status) is mounted on the private port');
     assert.equal((await fetch(`${o().privateUrl}/nope`)).status, 404);
     assert.equal((await fetch(`${o().privateUrl}/metrics`, { method: 'POST' })).status, 405);
   });

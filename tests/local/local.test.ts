@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocal, REPO_ROOT, type LocalMode } from '../../sim/local.ts';
 import { RUNNER_NAMESPACE } from '../../sim/stack.ts';
 import { eventually } from '../support/eventually.ts';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+/** Where a spawned local mode tells `npm run status` its URL: not the user's own ~/.cache/runs-fleet. */
+const LOCAL_ENV = { ...process.env, RUNS_FLEET_LOCAL_STATE: join(tmpdir(), `runs-fleet-local-state-${process.pid}.json`) };
 
 const portOpen = (url: string) =>
   new Promise<boolean>((resolve) => {
@@ -87,7 +90,7 @@ describe('local mode (npm start)', function () {
 });
 
 describe('npm start as a process', function () {
-  this.timeout(20_000);
+  this.timeout(60_000);
 
   it('--help explains the options and exit codes (exit 0); a bad option exits 2', async () => {
     const help = await run(['sim/local.ts', '--help']);
@@ -100,13 +103,17 @@ describe('npm start as a process', function () {
   });
 
   it('prints where the webhook listens, takes a job from the printed curl command, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(TSX, ['sim/local.ts', '--time-scale', '0.01', '--job-seconds', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // --pretty: the human screen although stdout is a pipe here (JSON otherwise, see the next test).
+    const child = spawn(TSX, ['sim/local.ts', '--time-scale', '0.01', '--job-seconds', '0', '--pretty'], { cwd: REPO_ROOT, env: LOCAL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
     child.stderr.resume();
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      await eventually(() => stdout, (s) => s.includes('Stop: Ctrl-C'), 15_000, 50);
+      // The banner waits for the warm pools (leader election, then placeholder nodes).
+      await eventually(() => stdout, (s) => s.includes('Stop: Ctrl-C'), 40_000, 50);
+      assert.match(stdout, /warm pools +ready after [\d.]+ s: default 2\/2, small 1\/1, amd64 0\/0/);
+      assert.match(stdout, /installation 1 \(every owner and repository\): a webhook you sign by hand must carry "installation": \{"id": 1\}/);
       const webhook = /POST (http:\/\/127\.0\.0\.1:\d+\/webhook)/.exec(stdout)?.[1];
       assert.ok(webhook, 'the banner names the webhook URL');
       const control = /curl -s -XPOST (http:\/\/127\.0\.0\.1:\d+)\/jobs -d '(\{[^']+\})'/.exec(stdout);
@@ -119,11 +126,36 @@ describe('npm start as a process', function () {
     assert.equal(await exited, 0);
     assert.match(stdout, /runs-fleet: stopped/);
   });
+
+  it('writes only JSON lines when stdout is not a terminal: log records, the ready record and job transitions', async () => {
+    const child = spawn(TSX, ['sim/local.ts', '--time-scale', '0.01', '--job-seconds', '0', '--log-level', 'info'], { cwd: REPO_ROOT, env: LOCAL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let ready: Record<string, any> | undefined;
+    try {
+      await eventually(() => stdout, (s) => s.includes('"msg":"runs-fleet local mode ready"'), 40_000, 50);
+      ready = stdout.split('\n').map((l) => JSON.parse(l || '{}')).find((r) => r.msg === 'runs-fleet local mode ready');
+      assert.equal(ready!.installationId, 1);
+      assert.equal(ready!.warmPools.ready, true);
+      assert.equal((await fetch(`${ready!.controlUrl}/jobs`, { method: 'POST', body: '{"labels":["runs-fleet=1/runner=2cpu-linux-arm64"]}' })).status, 201);
+      await eventually(() => stdout, (s) => s.includes('"phase":"completed"'), 10_000, 50);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+    const lines = stdout.trim().split('\n');
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON line: ${line}`);
+    const records = lines.map((l) => JSON.parse(l) as { service: string; msg: string });
+    assert.ok(records.some((r) => r.service === 'orchestrator' && r.msg === 'orchestrator started'), 'the orchestrator\'s own records are in the same stream');
+    assert.equal(records.at(-1)!.msg, 'runs-fleet: stopped');
+  });
 });
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX, args, { cwd: REPO_ROOT, env: LOCAL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));

@@ -91,8 +91,27 @@ describe('offline plan (infra/plan.ts)', function () {
     for (const argv of [['--stak', 'dev'], ['--stack'], ['--stack', '../x'], ['--set', 'pools.max=3'], ['--stack', 'nosuchstack']]) {
       const { code, err } = await plan(...argv);
       assert.equal(code, 2, argv.join(' '));
-      assert.match(err, /usage: npm run plan/);
+      assert.match(err, /Usage: npm run plan/);
     }
+  });
+
+  it('warns when the stack file still holds placeholder secrets, naming each and the command that sets it', async () => {
+    const dev = await plan('--stack', 'dev');
+    assert.match(dev.out, /WARNING: 2 secrets in .*Pulumi\.dev\.yaml are still placeholders, not Pulumi ciphertext/);
+    assert.match(dev.out, /  runs-fleet:github\.privateKey:  pulumi config set --secret --path 'runs-fleet:github\.privateKey' < your-app\.private-key\.pem\n/);
+    assert.match(dev.out, /  runs-fleet:github\.webhookSecret:  pulumi config set --secret --path 'runs-fleet:github\.webhookSecret' "\$\(openssl rand -hex 32\)"/);
+    const prod = JSON.parse((await plan('--stack', 'prod-existing-vpc', '--json')).out) as { warnings: { path: string }[] };
+    assert.deepEqual(prod.warnings.map((w) => w.path), ['runs-fleet:github.privateKey', 'runs-fleet:github.webhookSecret', 'runs-fleet:github.webhookSecretPrevious']);
+
+    // Real ciphertext (what `pulumi config set --secret` writes) is not warned about.
+    const doc = parseDocument(readFileSync(root('Pulumi.dev.yaml'), 'utf8'));
+    doc.setIn(['config', 'runs-fleet:github', 'privateKey'], { secure: 'v1:3mJ3Vq1bJcXo0E0l:Zm9vYmFyYmF6cXV4cXV1eA==' });
+    doc.setIn(['config', 'runs-fleet:github', 'webhookSecret'], { secure: 'v1:AAAAAAAAAAAAAAAA:c2VjcmV0c2VjcmV0c2VjcmV0' });
+    const file = join(tmp, 'Pulumi.sealed.yaml');
+    writeFileSync(file, doc.toString());
+    const sealed = await plan('--stack-file', file);
+    assert.equal(sealed.code, 0, sealed.err);
+    assert.doesNotMatch(sealed.out, /WARNING/);
   });
 
   it('applies --set paths into nested config, creating what is missing', () => {

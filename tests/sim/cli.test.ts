@@ -27,7 +27,7 @@ describe('npm run sim (sim/cli.ts)', () => {
     const badConfig = join(dir, 'bad.yaml');
     writeFileSync(badConfig, 'classes: []\n');
     const bad = run(['--kubeconfig', join(dir, 'kc'), '--config', badConfig]);
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2, 'a bad config document is a usage error, as in every command');
     assert.match(bad.stderr, /classes must define at least one runner class/);
   });
 

@@ -25,6 +25,9 @@ import { RunnerWatcher } from '../watcher/runner-watcher.ts';
 import { LeaderLoop } from './leader-loop.ts';
 import { LifecycleStore } from './store.ts';
 
+/** The leader Lease every replica of one deployment contends for. */
+export const DEFAULT_LEASE_NAME = 'runs-fleet-leader';
+
 export interface LifecycleDeps {
   kube: KubeClients;
   github: GitHubClient;
@@ -87,7 +90,7 @@ export async function startLifecycle(d: LifecycleDeps, o: LifecycleOptions = {})
   const settings = sweepSettings(o.sweeps);
 
   const elector = new LeaderElector({
-    coordination: d.kube.coordination, namespace: d.leaseNamespace, name: o.leaseName ?? 'runs-fleet-leader', identity: d.identity,
+    coordination: d.kube.coordination, namespace: d.leaseNamespace, name: o.leaseName ?? DEFAULT_LEASE_NAME, identity: d.identity,
     clock, log, metrics: createLeaderMetrics(registry), timing: o.timing,
   });
   const isLeader = () => elector.isLeader();
