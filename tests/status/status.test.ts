@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Status } from '../../runtime/status/collect.ts';
 import { findLocalMode, main } from '../../runtime/status/cli.ts';
 import { startLocal, type LocalMode } from '../../sim/local.ts';
+import { ROUTES } from '../../sim/github/routes.ts';
 import { RUNNER_NAMESPACE } from '../../sim/stack.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -45,8 +46,12 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     const before = (await (await fetch(`${url}/status`)).json()) as Status;
     assert.ok(before.queue.ok);
     const deadBefore = before.queue.value.deadLetters;
-    // A job no runner class serves is dead-lettered by the consumer; two that run take warm capacity.
-    local.stack.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['runs-fleet=1/runner=no-such-class'] });
+    // GitHub refuses one job's runner for good (404 on the JIT call): the consumer dead-letters it.
+    // Two jobs that run take warm capacity.
+    const jitCalls = local.stack.github.calls(ROUTES.orgJitConfig);
+    local.stack.github.inject(ROUTES.orgJitConfig, { kind: 'status', status: 404, message: 'Not Found' }, 1);
+    const refused = local.stack.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['runs-fleet=1/runner=4cpu-linux-arm64'] });
+    await eventually(() => local.stack.github.calls(ROUTES.orgJitConfig), (n) => n > jitCalls, 20_000);
     local.stack.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['runs-fleet=2/runner=4cpu-linux-arm64'] });
     local.stack.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['runs-fleet=3/runner=4cpu-linux-arm64'] });
     await eventually(() => local.stack.sim.store.list('pods', { namespace: RUNNER_NAMESPACE }), (l) => l.filter((p) => p.metadata.labels?.['runs-fleet.io/job-id']).length >= 2, 20_000);
@@ -56,9 +61,10 @@ describe('status view (npm run status, GET /status) in local mode', function () 
       20_000,
     );
     assert.ok(s.queue.ok && s.pools.ok);
-    const dead = s.queue.value.recentDeadLetters[0]!;
+    const dead = s.queue.value.recentDeadLetters.find((d) => d.jobId === refused.id);
+    assert.ok(dead, `the refused job is among the recent dead letters: ${JSON.stringify(s.queue.value.recentDeadLetters)}`);
     assert.equal(dead.repository, 'octo-org/app');
-    assert.match(dead.reason, /no-such-class|unknown/);
+    assert.match(dead.reason, /^github_not_found: /);
     const def = s.pools.value.find((p) => p.name === 'default')!;
     assert.ok(def.hits >= 1, `a job took a placeholder's place: ${JSON.stringify(def)}`);
   });
@@ -102,6 +108,6 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     const dead = await status('--url', 'http://127.0.0.1:1');
     assert.equal(dead.code, 1);
     assert.match(dead.err, /http:\/\/127\.0\.0\.1:1 did not answer/);
-    assert.match((await status('--help')).out, /kubectl -n runs-fleet-system port-forward deploy\/runs-fleet-orchestrator/);
+    assert.match((await status('--help')).out, /kubectl -n runs-fleet-system port-forward svc\/runs-fleet-orchestrator-metrics 19090:9090/);
   });
 });
