@@ -3,7 +3,7 @@
 // runtime/node-flags.ts, so its RSS is its own. Unlike runtime/main.ts it takes a kubeconfig
 // and the scaled-down secondary limit of the bench (the environment cannot carry those).
 // Input: one JSON argument. Output: one JSON line when serving; on IPC 'report', its GC totals.
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { RuntimeEnv } from '../../runtime/config/env.ts';
 import { silentLogger } from '../../runtime/log.ts';
 import { startOrchestrator } from '../../runtime/orchestrator.ts';
@@ -34,7 +34,7 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gc.count++;
     gc.ms += e.duration;
-    const kind = KIND[(e.detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
+    const kind = KIND[((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
     const k = (gc.byKind[kind] ??= { count: 0, ms: 0 });
     k.count++;
     k.ms += e.duration;

@@ -91,8 +91,8 @@ describe('queue: a consumer killed mid-burst (real child process, real Valkey)',
     // The entries it held, by job: each is provisioned (job record's jobCreatedAt, written by the survivor) within the bound.
     const heldJobs = new Map<string, number>();
     for (const id of held) {
-      const [[, fields]] = (await valkey.xrange(keys.jobs, id, id)) as [string, string[]][];
-      heldJobs.set(id, (JSON.parse(fields![1]!) as { jobId: number }).jobId);
+      const [row] = (await valkey.xrange(keys.jobs, id, id)) as [string, string[]][];
+      heldJobs.set(id, (JSON.parse(row![1][1]!) as { jobId: number }).jobId);
     }
     await eventually(async () => (await owners()).length, (n) => n === 0, 30_000);
     for (const [id, jobId] of heldJobs) {
