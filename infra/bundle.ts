@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 
 /**
  * Kubernetes rejects a ConfigMap whose data and binaryData together exceed 1 MiB
@@ -24,6 +24,20 @@ export interface RuntimeBundle {
 // ESM output needs a real `require` for the CommonJS dependencies that call it (node-fetch, …).
 const REQUIRE_BANNER = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
 
+/** How the orchestrator is bundled; bench/memory.bench.ts bundles its entry the same way. */
+export const NODE_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  banner: { js: REQUIRE_BANNER },
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  write: false,
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
+
 const cache = new Map<string, RuntimeBundle>();
 
 /**
@@ -38,19 +52,7 @@ export function bundleRuntime(entry: string): RuntimeBundle {
   if (hit) return hit;
   if (!existsSync(path)) throw new Error(`orchestrator entry ${path} does not exist: pass the path of runtime/main.ts`);
 
-  const result = buildSync({
-    entryPoints: [path],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    banner: { js: REQUIRE_BANNER },
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
+  const result = buildSync({ entryPoints: [path], ...NODE_BUNDLE_OPTIONS });
   const js = result.outputFiles[0]?.contents;
   if (!js) throw new Error(`esbuild produced no output for ${path}`);
   const gzip = gzipSync(js, { level: 9 });

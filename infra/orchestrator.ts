@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { ORCHESTRATOR_NODE_ENV, ORCHESTRATOR_NODE_FLAGS } from '../runtime/node-flags.ts';
 import { COMPONENT, DOMAIN, INFRA, LABEL, MANAGED_BY } from '../runtime/k8s/labels.ts';
 import type { StackConfig } from './config.ts';
 import { BUNDLE_FILE, BUNDLE_KEY, type RuntimeBundle } from './bundle.ts';
@@ -157,6 +158,7 @@ export class Orchestrator extends pulumi.ComponentResource {
       { name: 'RUNS_FLEET_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'RUNS_FLEET_LOG_LEVEL', value: s.logLevel },
       { name: 'RUNS_FLEET_CONCURRENCY', value: String(s.concurrency) },
+      ...Object.entries(ORCHESTRATOR_NODE_ENV).map(([name, value]) => ({ name, value })),
       { name: 'NODE_ENV', value: 'production' },
     ];
     const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT), 'prometheus.io/path': '/metrics' };
@@ -195,7 +197,8 @@ export class Orchestrator extends pulumi.ComponentResource {
             containers: [{
               name: 'orchestrator',
               image: s.image,
-              command: ['node', `${PATHS.app}/${BUNDLE_FILE}`],
+              // Node flags that keep the orchestrator's RSS low (runtime/node-flags.ts, measured by bench/memory.bench.ts).
+              command: ['node', ...ORCHESTRATOR_NODE_FLAGS, `${PATHS.app}/${BUNDLE_FILE}`],
               ports: [{ name: 'http', containerPort: HTTP_PORT }, { name: 'metrics', containerPort: METRICS_PORT }],
               env,
               resources: {

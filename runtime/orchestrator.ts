@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import type { RuntimeEnv } from './config/env.ts';
 import { createConfigReloadMetrics, watchConfigDocument, type ConfigWatcher } from './config/watch-document.ts';
-import { Consumer } from './controllers/provisioner/consumer.ts';
+import { Consumer, type ConsumerOptions } from './controllers/provisioner/consumer.ts';
 import { DEFAULT_LEASE_NAME, startLifecycle, type Lifecycle, type LifecycleOptions } from './controllers/lifecycle/start.ts';
 import { handleJobEvent } from './controllers/provisioner/job-events.ts';
 import { createProvisionerMetrics } from './controllers/provisioner/metrics.ts';
@@ -55,7 +55,7 @@ export interface OrchestratorOptions {
   /** Secondary-limit window override (benchmarks against a scaled-down double). */
   githubSecondaryLimit?: Partial<SecondaryLimitSettings>;
   /** Consumer timings (tests use short ones). */
-  consumer?: { blockMs?: number; reclaimIdleMs?: number; reclaimEveryMs?: number };
+  consumer?: Omit<ConsumerOptions, 'concurrency'>;
   /** How often the config document is re-read. */
   configPollMs?: number;
   /** Time between warm-pool passes (15 s). */

@@ -1,6 +1,7 @@
 import type { Valkey } from 'iovalkey';
 import { queueKeys, type QueueKeys } from './keys.ts';
 import { DEAD_LETTER, ENQUEUE_ONCE, REPLAY_DEAD_LETTER, TRIM_ACKED } from './scripts.ts';
+import { CLAIM_FROM_GONE, decideLiveness, FORGET_GONE, HEARTBEAT, type LivenessDecision } from './liveness.ts';
 import type { EnqueueResult, QueueEntry, QueuedJob } from './types.ts';
 
 export interface JobQueueOptions {
@@ -39,6 +40,9 @@ interface Scripts {
   deadLetter(jobs: string, dead: string, record: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number, maxLen: number): Promise<number>;
   replay(jobs: string, dead: string, record: string, deadId: string, payload: string, at: number, recordTtl: number): Promise<string | null>;
   trimAcked(jobs: string, group: string): Promise<number>;
+  heartbeat(consumers: string, consumer: string): Promise<number>;
+  claimFromGone(jobs: string, consumers: string, group: string, gone: string, self: string, staleMs: number, count: number, minIdleMs: number, mode: 'gone' | 'legacy'): Promise<StreamEntries>;
+  forgetGone(jobs: string, consumers: string, group: string, consumer: string, staleMs: number): Promise<number>;
 }
 
 type StreamEntries = [id: string, fields: string[]][];
@@ -170,6 +174,81 @@ export class JobQueue {
     await this.client.xclaim(this.keys.jobs, this.keys.group, this.consumer, 0, id, 'IDLE', idleMs, 'JUSTID');
   }
 
+  /** Records that this consumer is alive (Valkey's clock); returns that time in ms. */
+  async heartbeat(): Promise<number> {
+    return this.scripts.heartbeat(this.keys.consumers, this.consumer);
+  }
+
+  /** At graceful shutdown, after release(): marks this consumer gone at once (beat 0), so its entries are taken without waiting out staleMs. */
+  async markStopped(): Promise<void> {
+    await this.client.zadd(this.keys.consumers, 0, this.consumer);
+  }
+
+  /**
+   * Retries this consumer's own pending entries idle ≥ `minIdleMs` that it is not working on
+   * (`inFlight`): ones whose provisioning failed transiently. Never touches another consumer's
+   * entries, and never an entry this consumer is still provisioning, however slow.
+   */
+  async reclaimOwn(minIdleMs: number, inFlight: ReadonlySet<string>, count = 50): Promise<{ entries: QueueEntry[]; deadLettered: QueueEntry[] }> {
+    const rows = (await this.client.xpending(
+      this.keys.jobs, this.keys.group, 'IDLE', minIdleMs, '-', '+', count, this.consumer,
+    )) as [string, string, number, number][];
+    const ids = rows.map(([id]) => id).filter((id) => !inFlight.has(id));
+    if (!ids.length) return { entries: [], deadLettered: [] };
+    const claimed = (await this.client.xclaim(this.keys.jobs, this.keys.group, this.consumer, minIdleMs, ...ids)) as StreamEntries;
+    return this.sortClaimed(claimed);
+  }
+
+  /**
+   * Takes over the entries of consumers that are gone: no heartbeat for longer than `staleMs`
+   * (or stopped gracefully). A consumer that never beat (an older release) keeps the old rule:
+   * entries idle ≥ `legacyIdleMs`. Each claim re-checks the heartbeat atomically in Valkey.
+   */
+  async reclaimGone(staleMs: number, legacyIdleMs: number, count = 100): Promise<{ entries: QueueEntry[]; deadLettered: QueueEntry[]; decisions: LivenessDecision[] }> {
+    const [infos, beats, time] = await Promise.all([
+      this.client.xinfo('CONSUMERS', this.keys.jobs, this.keys.group) as Promise<unknown[][]>,
+      this.client.zrange(this.keys.consumers, 0, -1, 'WITHSCORES'),
+      this.client.time(),
+    ]);
+    const heartbeats = new Map<string, number>();
+    for (let i = 0; i + 1 < beats.length; i += 2) heartbeats.set(String(beats[i]), Number(beats[i + 1]));
+    const consumers = infos.map(toRecord).map((c) => ({ name: String(c.name), pending: Number(c.pending ?? 0) }));
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const decisions = decideLiveness({ self: this.consumer, now, consumers, heartbeats, staleMs });
+    const all: QueueEntry[] = [];
+    const dead: QueueEntry[] = [];
+    for (const d of decisions) {
+      if (d.action === 'forget') {
+        await this.scripts.forgetGone(this.keys.jobs, this.keys.consumers, this.keys.group, d.consumer, staleMs);
+        continue;
+      }
+      const claimed = await this.scripts.claimFromGone(
+        this.keys.jobs, this.keys.consumers, this.keys.group, d.consumer, this.consumer, staleMs, count,
+        d.action === 'claim' ? 0 : legacyIdleMs, d.action === 'claim' ? 'gone' : 'legacy',
+      );
+      const { entries, deadLettered } = await this.sortClaimed(claimed);
+      all.push(...entries);
+      dead.push(...deadLettered);
+    }
+    return { entries: all, deadLettered: dead, decisions };
+  }
+
+  /** Entries just claimed: those past maxDeliveries go to the dead-letter stream, the rest are returned to work on. */
+  private async sortClaimed(claimed: StreamEntries): Promise<{ entries: QueueEntry[]; deadLettered: QueueEntry[] }> {
+    const entries: QueueEntry[] = [];
+    const deadLettered: QueueEntry[] = [];
+    for (const [id, fields] of claimed) {
+      if (!fields) continue;
+      const deliveries = await this.deliveries(id);
+      const entry = { id, job: decode(fields), deliveries };
+      if (deliveries > this.maxDeliveries) {
+        await this.deadLetter(entry, `delivered ${deliveries - 1} times without being acknowledged`);
+        deadLettered.push(entry);
+      } else entries.push(entry);
+    }
+    return { entries, deadLettered };
+  }
+
   /** Removes entries every consumer has acked; never touches a pending one. */
   async trim(): Promise<number> {
     return this.scripts.trimAcked(this.keys.jobs, this.keys.group);
@@ -219,6 +298,9 @@ function defineScripts(client: Valkey): Scripts {
     client.defineCommand('deadLetterEntry', { numberOfKeys: 3, lua: DEAD_LETTER });
     client.defineCommand('replayDeadLetter', { numberOfKeys: 3, lua: REPLAY_DEAD_LETTER });
     client.defineCommand('trimAcked', { numberOfKeys: 1, lua: TRIM_ACKED });
+    client.defineCommand('consumerHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    client.defineCommand('claimFromGone', { numberOfKeys: 2, lua: CLAIM_FROM_GONE });
+    client.defineCommand('forgetGone', { numberOfKeys: 2, lua: FORGET_GONE });
   }
   const call = (name: string, ...args: unknown[]) => (c[name] as (...a: unknown[]) => Promise<unknown>).apply(client, args);
   return {
@@ -226,5 +308,8 @@ function defineScripts(client: Valkey): Scripts {
     deadLetter: (...a) => call('deadLetterEntry', ...a) as Promise<number>,
     replay: (...a) => call('replayDeadLetter', ...a) as Promise<string | null>,
     trimAcked: (...a) => call('trimAcked', ...a) as Promise<number>,
+    heartbeat: (...a) => call('consumerHeartbeat', ...a) as Promise<number>,
+    claimFromGone: (...a) => call('claimFromGone', ...a) as Promise<StreamEntries>,
+    forgetGone: (...a) => call('forgetGone', ...a) as Promise<number>,
   };
 }

@@ -3,6 +3,8 @@ export interface QueueKeys {
   jobs: string;
   deadLetter: string;
   group: string;
+  /** Sorted set: consumer name → its last heartbeat (Valkey ms); see liveness.ts. */
+  consumers: string;
   dedupe(jobId: number, runAttempt: number): string;
   record(jobId: number, runAttempt: number): string;
   /** Claimed (SET NX) by whoever creates the check run telling the author a job is not served: once per job and attempt. */
@@ -17,6 +19,7 @@ export function queueKeys(prefix = 'runs-fleet'): QueueKeys {
     jobs: `${p}:jobs`,
     deadLetter: `${p}:jobs:dead`,
     group: 'orchestrator',
+    consumers: `${p}:consumers`,
     dedupe: (jobId, runAttempt) => `${p}:dedupe:${jobId}:${runAttempt}`,
     record: (jobId, runAttempt) => `${p}:job:${jobId}:${runAttempt}`,
     checkRun: (jobId, runAttempt) => `${p}:checkrun:${jobId}:${runAttempt}`,

@@ -134,6 +134,9 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(pod.automountServiceAccountToken, true);
     assert.match(c.image, /^node:24\.\d+\.\d+/);
+    // The memory flags of runtime/node-flags.ts, as bench/memory.bench.ts measures them.
+    assert.deepEqual(c.command, ['node', '--max-semi-space-size=2', '--optimize-for-size', '/app/main.mjs']);
+    assert.equal(c.env.find((e: any) => e.name === 'MALLOC_ARENA_MAX')?.value, '2');
     const pdb = one(run, T.pdb, 'orchestrator-pdb').inputs.spec;
     assert.deepEqual(pdb.selector.matchLabels, dep.spec.selector.matchLabels);
     assert.equal(pdb.maxUnavailable, 1);

@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { QueueEntry } from '../../queue/types.ts';
+import { HEARTBEAT_EVERY_MS, HEARTBEAT_STALE_MS, LIVENESS_CHECK_EVERY_MS } from '../../queue/liveness.ts';
 import { PermanentError } from '../../util/errors.ts';
 import { isAbortError, type Clock } from '../../util/clock.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
@@ -10,10 +11,19 @@ export interface ConsumerOptions {
   concurrency: number;
   /** How long XREADGROUP waits for new entries. */
   blockMs?: number;
-  /** An entry pending this long belongs to a dead or stuck replica and is taken over. */
+  /**
+   * This replica's own entry pending this long, and not being worked on, failed transiently
+   * and is retried; also the deadline for entries of a consumer that never sent a heartbeat
+   * (a replica of an older release).
+   */
   reclaimIdleMs?: number;
-  /** How often pending entries are checked for reclaim, and acked entries trimmed. */
+  /** How often own failed entries are retried, and acked entries trimmed. */
   reclaimEveryMs?: number;
+  /** Heartbeat period (2 s) and the silence after which a consumer is gone (6 s); see queue/liveness.ts. */
+  heartbeatEveryMs?: number;
+  heartbeatStaleMs?: number;
+  /** How often the consumers that are gone are looked for (1 s). */
+  livenessEveryMs?: number;
 }
 
 export interface ConsumerDeps {
@@ -36,6 +46,10 @@ export class Consumer {
   private readonly abort = new AbortController();
   /** Cuts the loops' sleeps short when shutdown begins. */
   private readonly wake = new AbortController();
+  /** Ends the heartbeat: only once unfinished entries are handed back, so none is taken while still worked on. */
+  private readonly silence = new AbortController();
+  private heartbeatLoopDone: Promise<void> | undefined;
+  private firstBeat: Promise<void> = Promise.resolve();
   private readonly inFlight = new Map<string, Promise<void>>();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | undefined;
@@ -45,7 +59,10 @@ export class Consumer {
 
   start(): void {
     if (this.loops.length) throw new Error('consumer already started');
-    this.loops = [this.readLoop(), this.reclaimLoop()];
+    // The first beat is written before the first read: a consumer is known alive before it holds anything.
+    this.firstBeat = this.beat();
+    this.heartbeatLoopDone = this.heartbeatLoop();
+    this.loops = [this.readLoop(), this.reclaimLoop(), this.livenessLoop()];
   }
 
   stop(graceMs = 20_000): Promise<void> {
@@ -54,6 +71,7 @@ export class Consumer {
 
   private async readLoop(): Promise<void> {
     const { queue, log } = this.deps;
+    await this.firstBeat;
     while (!this.draining) {
       await this.waitForSlot();
       if (this.draining) break;
@@ -80,13 +98,7 @@ export class Consumer {
       await this.sleep(every);
       if (this.draining) break;
       try {
-        const { entries, deadLettered } = await queue.reclaim(this.options.reclaimIdleMs ?? 60_000);
-        for (const e of deadLettered) {
-          metrics.deadLettered.inc({ reason: 'max_deliveries' });
-          metrics.failed.inc({ reason: 'max_deliveries' });
-          log.error({ jobId: e.job.jobId, runAttempt: e.job.runAttempt, deliveries: e.deliveries }, 'job dead-lettered after repeated failures');
-        }
-        for (const e of entries) if (!this.inFlight.has(e.id)) this.dispatch(e);
+        this.take(await queue.reclaimOwn(this.options.reclaimIdleMs ?? 60_000, new Set(this.inFlight.keys())));
         await queue.trim();
         const depth = await queue.depth();
         metrics.queue.set({ state: 'lag' }, depth.lag);
@@ -95,6 +107,54 @@ export class Consumer {
         if (!this.abort.signal.aborted) log.warn({ err: { message: (err as Error).message } }, 'reclaiming pending entries failed');
       }
     }
+  }
+
+  /** Entries of consumers that are gone (no heartbeat for heartbeatStaleMs) are taken over here, within seconds. */
+  private async livenessLoop(): Promise<void> {
+    const { queue, log } = this.deps;
+    const every = this.options.livenessEveryMs ?? LIVENESS_CHECK_EVERY_MS;
+    while (!this.draining) {
+      await this.sleep(every);
+      if (this.draining) break;
+      try {
+        const taken = await queue.reclaimGone(this.options.heartbeatStaleMs ?? HEARTBEAT_STALE_MS, this.options.reclaimIdleMs ?? 60_000);
+        for (const d of taken.decisions) if (d.action !== 'forget') log.warn({ consumer: d.consumer, pending: d.pending, rule: d.action }, 'taking over the entries of a consumer that is gone');
+        this.take(taken);
+      } catch (err) {
+        if (!this.abort.signal.aborted) log.warn({ err: { message: (err as Error).message } }, 'looking for consumers that are gone failed');
+      }
+    }
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    const every = this.options.heartbeatEveryMs ?? HEARTBEAT_EVERY_MS;
+    while (!this.silence.signal.aborted) {
+      try {
+        await this.deps.clock.sleep(every, this.silence.signal);
+      } catch {}
+      if (this.silence.signal.aborted) break;
+      await this.beat();
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.deps.queue.heartbeat();
+    } catch (err) {
+      // Provisioning goes on; if beats stay missing past the stale deadline another replica may
+      // take these entries too, and the deterministic runner name keeps that to one runner.
+      this.deps.log.warn({ err: { message: (err as Error).message } }, 'consumer heartbeat failed');
+    }
+  }
+
+  private take({ entries, deadLettered }: { entries: QueueEntry[]; deadLettered: QueueEntry[] }): void {
+    const { log, metrics } = this.deps;
+    for (const e of deadLettered) {
+      metrics.deadLettered.inc({ reason: 'max_deliveries' });
+      metrics.failed.inc({ reason: 'max_deliveries' });
+      log.error({ jobId: e.job.jobId, runAttempt: e.job.runAttempt, deliveries: e.deliveries }, 'job dead-lettered after repeated failures');
+    }
+    for (const e of entries) if (!this.inFlight.has(e.id)) this.dispatch(e);
   }
 
   private dispatch(entry: QueueEntry): void {
@@ -157,5 +217,9 @@ export class Consumer {
     await Promise.allSettled([...this.inFlight.values()]);
     // Handed back so another replica reclaims them at once (an entry acked meanwhile is not pending, so untouched).
     for (const id of unfinished) await this.deps.queue.release(id, 24 * 3_600_000).catch(() => {});
+    // Only now stop beating, and say so: what is still pending here is taken over at the next liveness pass.
+    this.silence.abort();
+    await this.heartbeatLoopDone;
+    await this.deps.queue.markStopped().catch(() => {});
   }
 }

@@ -3,7 +3,7 @@
 import type { RuntimeEnv } from '../../../runtime/config/env.ts';
 import type { LifecycleOptions } from '../../../runtime/controllers/lifecycle/start.ts';
 import { silentLogger } from '../../../runtime/log.ts';
-import { startOrchestrator } from '../../../runtime/orchestrator.ts';
+import { startOrchestrator, type OrchestratorOptions } from '../../../runtime/orchestrator.ts';
 import { makeKubeConfig } from '../../../sim/k8s/kubeconfig.ts';
 
 export interface ReplicaInput {
@@ -11,7 +11,7 @@ export interface ReplicaInput {
   kubeconfigYaml: string;
   queuePrefix: string;
   lifecycle: LifecycleOptions;
-  consumer: { blockMs?: number; reclaimIdleMs?: number; reclaimEveryMs?: number };
+  consumer: OrchestratorOptions['consumer'];
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as ReplicaInput;
