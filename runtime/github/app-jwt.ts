@@ -1,18 +1,16 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import githubAppJwt from 'universal-github-app-jwt';
+import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../util/errors.ts';
 
 /**
- * The GitHub App JWT (RS256), signed by universal-github-app-jwt (gr2m's, what
- * @octokit/auth-app uses) rather than by hand. Only the JWT: installation tokens stay on
- * our one undici Pool, rate limiter and retry rules (runtime/github/installation-tokens.ts),
- * which @octokit/auth-app would replace with its own request stack. The injected Clock
- * still drives iat/exp through the library's `now`.
+ * The GitHub App JWT (RS256), hand-written with node:crypto rather than
+ * @octokit/auth-app: it is a dozen lines, keeps GitHub traffic on our one undici
+ * Pool, and lets the injected Clock drive iat/exp.
  */
 
-/** The library's claims: `iat` 30 s in the past (clock skew), `exp` 10 minutes after that. */
-export const APP_JWT_BACKDATE_S = 30;
-export const APP_JWT_LIFETIME_S = 10 * 60 - APP_JWT_BACKDATE_S;
+/** GitHub rejects an `exp` more than 10 minutes ahead; 9 leaves room for clock drift. */
+export const APP_JWT_LIFETIME_S = 9 * 60;
+/** `iat` is backdated so a GitHub clock slightly behind ours still accepts the token. */
+export const APP_JWT_BACKDATE_S = 60;
 
 /**
  * Parses the App's private key. GitHub hands out PKCS#1 (`BEGIN RSA PRIVATE KEY`);
@@ -35,26 +33,33 @@ export function loadAppPrivateKey(pem: string, source = 'the GitHub App private 
   return key;
 }
 
-/** A signed App JWT; `issuer` is the App's client id (GitHub's recommendation) or its numeric app id. */
-export async function createAppJwt(key: KeyObject, issuer: string | number, nowMs: number): Promise<string> {
-  return (await signAppJwt(key, issuer, nowMs)).token;
+export interface AppJwtClaims {
+  iat: number;
+  exp: number;
+  iss: string;
 }
 
-async function signAppJwt(key: KeyObject, issuer: string | number, nowMs: number): Promise<{ token: string; expiresAtMs: number }> {
-  // The library reads PKCS#8 PEM (it converts PKCS#1 itself); exporting the parsed key hands it
-  // one normal form whatever line endings or escaping the configured PEM arrived with.
-  const privateKey = key.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const { token, expiration } = await githubAppJwt({ id: issuer, privateKey, now: Math.floor(nowMs / 1000) });
-  return { token, expiresAtMs: expiration * 1000 };
+export function appJwtClaims(issuer: string | number, nowMs: number): AppJwtClaims {
+  const now = Math.floor(nowMs / 1000);
+  return { iat: now - APP_JWT_BACKDATE_S, exp: now + APP_JWT_LIFETIME_S, iss: String(issuer) };
+}
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A signed App JWT; `issuer` is the App's client id (GitHub's recommendation) or its numeric app id. */
+export function createAppJwt(key: KeyObject, issuer: string | number, nowMs: number): string {
+  const unsigned = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(appJwtClaims(issuer, nowMs))}`;
+  const signature = createSign('RSA-SHA256').update(unsigned).sign(key).toString('base64url');
+  return `${unsigned}.${signature}`;
 }
 
 /**
- * Reuses one JWT until a minute before it expires, so a burst of App calls signs once
- * instead of once per call; callers arriving while it is being signed share that signing.
+ * Reuses one JWT until a minute before it expires, so a burst of App calls
+ * signs once instead of once per call.
  */
 export class AppJwtSource {
-  #cached: { token: string; expiresAtMs: number } | undefined;
-  #signing: Promise<{ token: string; expiresAtMs: number }> | undefined;
+  #token: string | undefined;
+  #expiresAtMs = 0;
   readonly #key: KeyObject;
   readonly #issuer: string | number;
 
@@ -63,15 +68,16 @@ export class AppJwtSource {
     this.#issuer = issuer;
   }
 
-  async get(nowMs: number): Promise<string> {
-    if (this.#cached && nowMs < this.#cached.expiresAtMs - 60_000) return this.#cached.token;
-    this.#signing ??= signAppJwt(this.#key, this.#issuer, nowMs).finally(() => { this.#signing = undefined; });
-    this.#cached = await this.#signing;
-    return this.#cached.token;
+  get(nowMs: number): string {
+    if (!this.#token || nowMs >= this.#expiresAtMs - 60_000) {
+      this.#token = createAppJwt(this.#key, this.#issuer, nowMs);
+      this.#expiresAtMs = appJwtClaims(this.#issuer, nowMs).exp * 1000;
+    }
+    return this.#token;
   }
 
   /** Forgets the cached JWT (after a 401, e.g. when the local clock jumped). */
   reset(): void {
-    this.#cached = undefined;
+    this.#token = undefined;
   }
 }

@@ -1,4 +1,3 @@
-import type { components } from '@octokit/openapi-webhooks-types';
 import { z } from 'zod';
 
 /**
@@ -30,16 +29,6 @@ const WorkflowJobPayload = z.object({
   organization: z.object({ login: z.string() }).nullable().optional(),
   installation: z.object({ id: z.number().int().positive() }).nullable().optional(),
 });
-
-type Schemas = components['schemas'];
-/** A `workflow_job` delivery as GitHub documents it (octokit's types, from GitHub's OpenAPI description). */
-export type GitHubWorkflowJobPayload =
-  | Schemas['webhook-workflow-job-queued'] | Schemas['webhook-workflow-job-waiting']
-  | Schemas['webhook-workflow-job-in-progress'] | Schemas['webhook-workflow-job-completed'];
-// Compile-time check: every payload GitHub documents fits the schema's input type, so a field
-// narrowed here that GitHub may send differently (a type, a null) fails `tsc`, not production.
-const acceptsEveryGitHubPayload = (p: GitHubWorkflowJobPayload): z.input<typeof WorkflowJobPayload> => p;
-void acceptsEveryGitHubPayload;
 
 export interface WorkflowJobEvent {
   action: string;

@@ -65,8 +65,7 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
     if (err instanceof BodyTooLargeError) return reply(413, 'too_large', { error: `body exceeds ${MAX_BODY_BYTES} bytes` });
     throw err;
   }
-  const text = await verifySignature(raw, header(req, 'x-hub-signature-256'), deps.secrets());
-  if (text === undefined)
+  if (!verifySignature(raw, header(req, 'x-hub-signature-256'), deps.secrets()))
     return reply(401, 'bad_signature', { error: 'signature does not match: check that the webhook secret matches RUNS_FLEET_WEBHOOK_SECRET' });
 
   const event = header(req, 'x-github-event');
@@ -75,7 +74,7 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
 
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     return reply(400, 'bad_json', { error: 'body is not valid JSON' });
   }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { buildSignedWorkflowJobWebhook, webhookHeaders, type WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
 import { connectValkey, valkeyReady } from '../../runtime/queue/connection.ts';
@@ -67,27 +66,6 @@ describe('webhook ingress (HTTP + real Valkey)', () => {
       ['a signature over a different body', () => {
         const w = hook();
         return { body: w.body.replace('"queued"', '"queued" '), headers: w.headers };
-      }, 401],
-      ['one byte of the signed body changed', () => {
-        const w = hook();
-        const bytes = Buffer.from(w.body);
-        bytes[bytes.indexOf('queued')]! ^= 0x20; // "Queued": same length, different bytes
-        return { body: bytes, headers: w.headers };
-      }, 401],
-      ['only the legacy SHA-1 signature header', () => {
-        const w = hook();
-        const { 'x-hub-signature-256': _, ...headers } = w.headers;
-        assert.match(headers['x-hub-signature']!, /^sha1=/);
-        return { body: w.body, headers };
-      }, 400],
-      ['a body that is not UTF-8, signed over its exact bytes', () => {
-        const w = hook();
-        const bytes = Buffer.concat([Buffer.from(w.body.slice(0, -1)), Buffer.from([0x20, 0xff, 0xfe]), Buffer.from('}')]);
-        return { body: bytes, headers: { ...w.headers, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(bytes).digest('hex')}` } };
-      }, 401],
-      ['the right signature in upper-case hex (GitHub sends lower case)', () => {
-        const w = hook();
-        return { body: w.body, headers: { ...w.headers, 'x-hub-signature-256': w.headers['x-hub-signature-256']!.replace(/[0-9a-f]+$/, (h) => h.toUpperCase()) } };
       }, 401],
       ['a malformed signature header', () => {
         const w = hook();
