@@ -71,9 +71,31 @@ describe('webhook ingress (HTTP + real Valkey)', () => {
         const w = hook();
         return { body: w.body, headers: { ...w.headers, 'x-hub-signature-256': 'sha256=zz' } };
       }, 401],
-      ['no signature header', () => {
+      ['one byte of the signed body changed (same length)', () => {
+        const w = hook();
+        const bytes = Buffer.from(w.body, 'utf8');
+        const at = bytes.indexOf('"queued"') + 1;
+        bytes[at] = bytes[at]! ^ 0x01; // "queued" -> "pueued": one bit of one byte
+        return { body: bytes, headers: w.headers };
+      }, 401],
+      ['a sha1-only signature header (X-Hub-Signature without -256)', () => {
         const w = hook();
         const { 'x-hub-signature-256': _, ...headers } = w.headers;
+        assert.match(headers['x-hub-signature']!, /^sha1=/);
+        return { body: w.body, headers };
+      }, 401],
+      ['a sha1 value in the sha256 header', () => {
+        const w = hook();
+        return { body: w.body, headers: { ...w.headers, 'x-hub-signature-256': w.headers['x-hub-signature']! } };
+      }, 401],
+      ['correctly signed bytes that are not valid UTF-8 (decoding would change what is HMACed)', () => {
+        const w = hook();
+        const bytes = Buffer.concat([Buffer.from(w.body.slice(0, -1), 'utf8'), Buffer.from([0x20, 0xff, 0x7d])]);
+        return { body: bytes, headers: webhookHeaders({ event: 'workflow_job', deliveryId: 'utf8', body: bytes, secret: SECRET }) };
+      }, 401],
+      ['no signature header', () => {
+        const w = hook();
+        const { 'x-hub-signature-256': _, 'x-hub-signature': _sha1, ...headers } = w.headers;
         return { body: w.body, headers };
       }, 400],
       ['no event header', () => {
