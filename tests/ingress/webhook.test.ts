@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { buildSignedWorkflowJobWebhook, webhookHeaders, type WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
+import { buildSignedWorkflowJobWebhook, signWebhookBody, webhookHeaders, type WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
+import { verifySignature } from '../../runtime/ingress/verify-signature.ts';
 import { connectValkey, valkeyReady } from '../../runtime/queue/connection.ts';
 import { freePort } from '../../sim/valkey.ts';
 import { post, PREVIOUS_SECRET, SECRET, startTestIngress } from '../support/ingress.ts';
@@ -219,5 +220,24 @@ describe('webhook ingress (HTTP + real Valkey)', () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe('verifySignature (several Apps, one secret each)', () => {
+  const secrets = ['app-one-secret', 'app-two-secret', 'app-two-previous', 'app-three-secret'];
+  const body = Buffer.from(JSON.stringify({ action: 'queued', note: 'naïve ✓' }), 'utf8');
+
+  it('names the secret that signed the bytes, whichever App it belongs to', async () => {
+    for (const [i, s] of secrets.entries()) assert.equal(await verifySignature(body, signWebhookBody(s, body), secrets), i);
+  });
+
+  it('refuses another App\'s secret, one flipped byte, upper-case hex, and an empty secret list', async () => {
+    assert.equal(await verifySignature(body, signWebhookBody('not-configured', body), secrets), -1);
+    const flipped = Buffer.from(body);
+    flipped[3] = flipped[3]! ^ 0x01;
+    assert.equal(await verifySignature(flipped, signWebhookBody(secrets[0]!, body), secrets), -1);
+    const upper = `sha256=${signWebhookBody(secrets[0]!, body).slice(7).toUpperCase()}`;
+    assert.equal(await verifySignature(body, upper, secrets), -1);
+    assert.equal(await verifySignature(body, signWebhookBody(secrets[0]!, body), []), -1);
   });
 });
