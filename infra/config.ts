@@ -112,6 +112,22 @@ const Namespaces = z
 
 const APP_ID_MESSAGE = 'must be the numeric App ID or the client ID (Iv…) of your GitHub App';
 
+const AppIdField = z
+  .union([z.number().int().positive(), z.string().regex(/^(\d+|Iv[0-9A-Za-z.]+)$/, APP_ID_MESSAGE)], { error: APP_ID_MESSAGE })
+  .transform(String);
+
+/** A further GitHub App (`github.apps[]`): more JIT budget; secret leaves as above. */
+const ExtraApp = z
+  .object({
+    appId: AppIdField,
+    privateKey: z.string().regex(/-----BEGIN (RSA )?PRIVATE KEY-----/, 'must be the PEM private key of this GitHub App (set it with --secret)'),
+    webhookSecret: z.string().min(16, 'must be at least 16 characters (set it with --secret)'),
+    webhookSecretPrevious: z.string().min(16, 'must be at least 16 characters (set it with --secret)').optional(),
+    /** This App's installation ids, when known (an installation belongs to one App). */
+    installations: z.array(z.number().int().positive()).optional(),
+  })
+  .strict();
+
 // Secret leaves: messages never include the value.
 const Github = z
   .object({
@@ -123,8 +139,19 @@ const Github = z
     webhookSecret: z.string().min(16, 'must be at least 16 characters (set it with --secret)'),
     /** The secret being rotated out; accepted until removed. */
     webhookSecretPrevious: z.string().min(16, 'must be at least 16 characters (set it with --secret)').optional(),
+    /**
+     * Further Apps beside the one above (which stays the first): JIT and token calls
+     * spread across them, and webhooks from any of them are accepted.
+     */
+    apps: z.array(ExtraApp).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((g, ctx) => {
+    const ids = [g.appId, ...(g.apps ?? []).map((a) => a.appId)];
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['apps', i - 1, 'appId'], message: `App ${id} is listed twice` });
+    });
+  });
 
 const Webhook = z
   .object({

@@ -35,6 +35,16 @@ export const PATHS = {
   github: '/etc/runs-fleet/github',
 } as const;
 const PRIVATE_KEY_FILE = 'private-key.pem';
+const APPS_FILE = 'apps.json';
+
+/** One further GitHub App, as `github.apps[]` in the stack config. */
+export interface ExtraAppArgs {
+  readonly appId: string;
+  readonly privateKey: string;
+  readonly webhookSecret: string;
+  readonly webhookSecretPrevious?: string;
+  readonly installations?: readonly number[];
+}
 const NODE_UID = 1000; // the node image's `node` user
 const WEBHOOK_SECRET_KEYS = { current: 'current', previous: 'previous' } as const;
 
@@ -72,6 +82,11 @@ export interface OrchestratorArgs {
     readonly webhookSecret: pulumi.Input<string>;
     /** Secret; accepted too while a rotation is under way. */
     readonly webhookSecretPrevious?: pulumi.Input<string>;
+    /**
+     * Secret: further Apps (`github.apps`). When set, every App (the one above first) goes
+     * into one apps.json in the key Secret, read through RUNS_FLEET_GITHUB_APPS_FILE.
+     */
+    readonly extraApps?: pulumi.Input<readonly ExtraAppArgs[]>;
   };
   /** Hostname, certificate and DNS zone of the webhook endpoint (`runs-fleet:webhook`). */
   readonly webhook: StackConfig['webhook'];
@@ -125,9 +140,34 @@ export class Orchestrator extends pulumi.ComponentResource {
         ...(args.github.webhookSecretPrevious ? { [WEBHOOK_SECRET_KEYS.previous]: args.github.webhookSecretPrevious } : {}),
       },
     }, { parent: this });
+    const extraApps = args.github.extraApps;
+    // The runtime's apps-file shape (runtime/config/env.ts readAppsFile); secret, like the key.
+    const appsJson = extraApps
+      ? pulumi.secret(pulumi.all([args.github.privateKey, args.github.webhookSecret, args.github.webhookSecretPrevious, extraApps]).apply(([privateKey, webhookSecret, previous, extra]) =>
+        JSON.stringify([
+          { appId: args.github.appId, privateKey, webhookSecret, ...(previous ? { previousWebhookSecret: previous } : {}) },
+          ...extra.map((a) => ({
+            appId: a.appId, privateKey: a.privateKey, webhookSecret: a.webhookSecret,
+            ...(a.webhookSecretPrevious ? { previousWebhookSecret: a.webhookSecretPrevious } : {}),
+            ...(a.installations ? { installations: a.installations } : {}),
+          })),
+        ])))
+      : undefined;
     const keySecret = new k8s.core.v1.Secret(`${name}-github-app`, {
-      metadata: { namespace: ns, labels }, stringData: { [PRIVATE_KEY_FILE]: args.github.privateKey },
+      metadata: { namespace: ns, labels }, stringData: { [PRIVATE_KEY_FILE]: args.github.privateKey, ...(appsJson ? { [APPS_FILE]: appsJson } : {}) },
     }, { parent: this });
+    // With several Apps the list file replaces the single-App variables (the runtime refuses both).
+    const appEnv = appsJson
+      ? [{ name: 'RUNS_FLEET_GITHUB_APPS_FILE', value: `${PATHS.github}/${APPS_FILE}` }]
+      : [
+        { name: 'RUNS_FLEET_WEBHOOK_SECRET', valueFrom: { secretKeyRef: { name: webhookSecret.metadata.name, key: WEBHOOK_SECRET_KEYS.current } } },
+        {
+          name: 'RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS',
+          valueFrom: { secretKeyRef: { name: webhookSecret.metadata.name, key: WEBHOOK_SECRET_KEYS.previous, optional: true } },
+        },
+        { name: 'RUNS_FLEET_GITHUB_APP_ID', value: args.github.appId },
+        { name: 'RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE', value: `${PATHS.github}/${PRIVATE_KEY_FILE}` },
+      ];
     const bundle = new k8s.core.v1.ConfigMap(`${name}-bundle`, {
       metadata: {
         name: `${ORCHESTRATOR_NAME}-${args.bundle.sha256.slice(0, 12)}`,
@@ -142,15 +182,9 @@ export class Orchestrator extends pulumi.ComponentResource {
       { name: 'RUNS_FLEET_PORT', value: String(HTTP_PORT) },
       { name: 'RUNS_FLEET_PRIVATE_PORT', value: String(METRICS_PORT) },
       { name: 'RUNS_FLEET_VALKEY_WAIT_REPLICAS', value: String(args.valkeyWaitReplicas) },
-      { name: 'RUNS_FLEET_WEBHOOK_SECRET', valueFrom: { secretKeyRef: { name: webhookSecret.metadata.name, key: WEBHOOK_SECRET_KEYS.current } } },
-      {
-        name: 'RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS',
-        valueFrom: { secretKeyRef: { name: webhookSecret.metadata.name, key: WEBHOOK_SECRET_KEYS.previous, optional: true } },
-      },
+      ...appEnv,
       { name: 'RUNS_FLEET_VALKEY_URL', value: args.valkeyUrl },
       { name: 'RUNS_FLEET_VALKEY_PASSWORD', valueFrom: { secretKeyRef: { name: args.valkeySecretName, key: VALKEY_SECRET_KEYS.password } } },
-      { name: 'RUNS_FLEET_GITHUB_APP_ID', value: args.github.appId },
-      { name: 'RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE', value: `${PATHS.github}/${PRIVATE_KEY_FILE}` },
       { name: 'RUNS_FLEET_GITHUB_API_URL', value: args.github.apiUrl },
       { name: 'RUNS_FLEET_RUNNER_NAMESPACE', value: args.runnerNamespace },
       { name: 'RUNS_FLEET_SYSTEM_NAMESPACE', value: ns },

@@ -105,6 +105,7 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
       privateKey: pulumi.secret(cfg.github.privateKey),
       webhookSecret: pulumi.secret(cfg.github.webhookSecret),
       ...(cfg.github.webhookSecretPrevious ? { webhookSecretPrevious: pulumi.secret(cfg.github.webhookSecretPrevious) } : {}),
+      ...(cfg.github.apps?.length ? { extraApps: pulumi.secret(cfg.github.apps) } : {}),
     },
     webhook: cfg.webhook,
     tags,

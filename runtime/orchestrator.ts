@@ -180,7 +180,9 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   }, { clock, log, isLeader: () => true, intervalMs: options.runnerVersion?.intervalMs ?? 15 * 60_000 });
   const unsubscribeRunnerVersion = config.subscribe(() => runnerVersionLoop.wake());
 
-  const secrets = [env.webhookSecret, ...(env.previousWebhookSecret ? [env.previousWebhookSecret] : [])];
+  // Every App's secret (current, then the one being rotated out): a delivery from any
+  // configured App is accepted, each checked against its own App's secret among the rest.
+  const secrets = env.githubApps.flatMap((a) => [a.webhookSecret, ...(a.previousWebhookSecret ? [a.previousWebhookSecret] : [])]);
   const server = createIngressServer({
     secrets: () => secrets,
     // Resolved against the classes before the answer, so a job no class can serve is

@@ -1,6 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../util/errors.ts';
+
+/** One GitHub App the orchestrator acts as: its JWT issuer, key and webhook secret(s). */
+export interface GitHubAppEnv {
+  /** Numeric App ID or client ID (`Iv…`): the JWT issuer. */
+  appId: string;
+  /** PEM; never logged. */
+  privateKey: string;
+  webhookSecret: string;
+  previousWebhookSecret: string | undefined;
+  /**
+   * Installation ids of this App, when listed: installation ids are unique across GitHub,
+   * so an id names its App without asking GitHub. Empty means "look them up".
+   */
+  installations: number[];
+}
 
 /**
  * Everything the orchestrator reads from its environment, validated once at start.
@@ -22,8 +38,14 @@ export interface RuntimeEnv {
   /** Accepted too, so a secret can be rotated without failing deliveries. */
   previousWebhookSecret: string | undefined;
   valkeyUrl: string;
+  /** The first App's id and key (the single-App form, or the first entry of RUNS_FLEET_GITHUB_APPS_FILE). */
   githubAppId: string;
   githubPrivateKey: string;
+  /**
+   * Every App, in configured order: one for the single-App variables, one or more from
+   * RUNS_FLEET_GITHUB_APPS_FILE. Webhooks signed with any App's secret are accepted.
+   */
+  githubApps: GitHubAppEnv[];
   githubApiUrl: string;
   runnerNamespace: string;
   systemNamespace: string;
@@ -71,17 +93,30 @@ export function loadEnv(env: Env = process.env, readFile: ReadFile = (p) => read
     problems.push(`RUNS_FLEET_PRIVATE_PORT must differ from RUNS_FLEET_PORT (both ${port}): metrics must not share the webhook listener`);
   const valkeyWaitReplicas = int('RUNS_FLEET_VALKEY_WAIT_REPLICAS', 0, 0, 5);
   const valkeyWaitTimeoutMs = int('RUNS_FLEET_VALKEY_WAIT_TIMEOUT_MS', 1_000, 10, 2_500);
-  const webhookSecret = required('RUNS_FLEET_WEBHOOK_SECRET', 'set it to the webhook secret of your GitHub App');
-  const previousWebhookSecret = str('RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS');
   const valkeyUrl = parseValkeyUrl(
     required('RUNS_FLEET_VALKEY_URL', 'set it to the Valkey address, e.g. redis://valkey.runs-fleet-system.svc:6379'),
     str('RUNS_FLEET_VALKEY_PASSWORD'),
     problems,
   );
-  const githubAppId = required('RUNS_FLEET_GITHUB_APP_ID', 'set it to the App ID (or client ID) shown on your GitHub App page');
-  if (githubAppId && !/^(\d+|Iv[0-9A-Za-z.]+)$/.test(githubAppId))
-    problems.push('RUNS_FLEET_GITHUB_APP_ID must be the numeric App ID or the client ID (Iv…) of your GitHub App');
-  const githubPrivateKey = readPrivateKey(env, readFile, problems);
+  const appsFile = str('RUNS_FLEET_GITHUB_APPS_FILE');
+  let githubApps: GitHubAppEnv[];
+  if (appsFile) {
+    const single = ['RUNS_FLEET_GITHUB_APP_ID', 'RUNS_FLEET_GITHUB_CLIENT_ID', 'RUNS_FLEET_GITHUB_PRIVATE_KEY', 'RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE', 'RUNS_FLEET_WEBHOOK_SECRET', 'RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS'].filter((n) => str(n));
+    if (single.length) problems.push(`RUNS_FLEET_GITHUB_APPS_FILE is set, so ${single.join(', ')} must not be: put every App, the first one too, in the file`);
+    githubApps = readAppsFile(appsFile, readFile, problems);
+  } else {
+    const webhookSecret = required('RUNS_FLEET_WEBHOOK_SECRET', 'set it to the webhook secret of your GitHub App');
+    const previousWebhookSecret = str('RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS');
+    const appId = required('RUNS_FLEET_GITHUB_APP_ID', 'set it to the App ID (or client ID) shown on your GitHub App page (or list several Apps in RUNS_FLEET_GITHUB_APPS_FILE)');
+    if (appId && !APP_ID.test(appId)) problems.push('RUNS_FLEET_GITHUB_APP_ID must be the numeric App ID or the client ID (Iv…) of your GitHub App');
+    const privateKey = readPrivateKey(env, readFile, problems);
+    githubApps = [{ appId, privateKey, webhookSecret, previousWebhookSecret, installations: [] }];
+  }
+  const first = githubApps[0] ?? { appId: '', privateKey: '', webhookSecret: '', previousWebhookSecret: undefined, installations: [] };
+  const githubAppId = first.appId;
+  const githubPrivateKey = first.privateKey;
+  const webhookSecret = first.webhookSecret;
+  const previousWebhookSecret = first.previousWebhookSecret;
   const githubApiUrl = parseUrl('RUNS_FLEET_GITHUB_API_URL', str('RUNS_FLEET_GITHUB_API_URL') ?? 'https://api.github.com', problems);
   const runnerNamespace = namespace('RUNS_FLEET_RUNNER_NAMESPACE', str('RUNS_FLEET_RUNNER_NAMESPACE') ?? 'runs-fleet-runners', problems);
   const systemNamespace = namespace('RUNS_FLEET_SYSTEM_NAMESPACE', str('RUNS_FLEET_SYSTEM_NAMESPACE') ?? 'runs-fleet-system', problems);
@@ -92,10 +127,84 @@ export function loadEnv(env: Env = process.env, readFile: ReadFile = (p) => read
 
   if (problems.length) throw new ConfigError(problems);
   return {
-    port, privatePort, valkeyWaitReplicas, valkeyWaitTimeoutMs, webhookSecret, previousWebhookSecret, valkeyUrl, githubAppId, githubPrivateKey, githubApiUrl,
+    port, privatePort, valkeyWaitReplicas, valkeyWaitTimeoutMs, webhookSecret, previousWebhookSecret, valkeyUrl, githubAppId, githubPrivateKey, githubApps, githubApiUrl,
     runnerNamespace, systemNamespace, configFile, kubeconfig: str('KUBECONFIG'),
     identity: str('RUNS_FLEET_POD_NAME') ?? str('HOSTNAME') ?? hostname(), logLevel, concurrency,
   };
+}
+
+const APP_ID = /^(\d+|Iv[0-9A-Za-z.]+)$/;
+const PEM = /-----BEGIN (RSA )?PRIVATE KEY-----/;
+
+/**
+ * RUNS_FLEET_GITHUB_APPS_FILE: a JSON or YAML list (YAML is a superset of JSON) of
+ * `{ appId, privateKey | privateKeyFile, webhookSecret, previousWebhookSecret?, installations? }`.
+ * Problems name the entry by position and field, never by value: the file holds secrets.
+ */
+function readAppsFile(path: string, readFile: ReadFile, problems: string[]): GitHubAppEnv[] {
+  const where = `RUNS_FLEET_GITHUB_APPS_FILE=${path}`;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    problems.push(`${where} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): mount the Apps list there`);
+    return [];
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch {
+    // A YAML error message quotes the offending line, which may be a key: name only the kind.
+    problems.push(`${where} is not valid JSON or YAML`);
+    return [];
+  }
+  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { apps?: unknown }).apps) ? (raw as { apps: unknown[] }).apps : undefined;
+  if (!list || list.length === 0) {
+    problems.push(`${where} must hold a non-empty list of Apps: [{ appId, privateKey (or privateKeyFile), webhookSecret }, …]`);
+    return [];
+  }
+  const apps: GitHubAppEnv[] = [];
+  const seenIds = new Set<string>();
+  const seenInstallations = new Map<number, number>();
+  list.forEach((entry, i) => {
+    const at = `${where} entry ${i + 1}`;
+    if (!entry || typeof entry !== 'object') return void problems.push(`${at} is not an object`);
+    const e = entry as Record<string, unknown>;
+    const text = (k: string) => (typeof e[k] === 'string' || typeof e[k] === 'number' ? String(e[k]).trim() : undefined) || undefined;
+    const appId = text('appId') ?? text('clientId') ?? '';
+    if (!APP_ID.test(appId)) problems.push(`${at}: appId must be the numeric App ID or the client ID (Iv…) of the GitHub App`);
+    else if (seenIds.has(appId)) problems.push(`${at}: appId ${appId} is listed twice`);
+    seenIds.add(appId);
+    let privateKey = typeof e.privateKey === 'string' ? e.privateKey.replace(/\\n/g, '\n') : '';
+    const keyFile = text('privateKeyFile');
+    if (privateKey && keyFile) problems.push(`${at}: set only one of privateKey and privateKeyFile`);
+    else if (keyFile) {
+      try {
+        privateKey = readFile(keyFile);
+      } catch (err) {
+        problems.push(`${at}: privateKeyFile ${keyFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): mount the App's .pem there`);
+      }
+    } else if (!privateKey) problems.push(`${at}: privateKey (PEM) or privateKeyFile (path to the .pem) must be set`);
+    if (privateKey && !PEM.test(privateKey)) problems.push(`${at}: ${keyFile ? 'privateKeyFile' : 'privateKey'} does not hold a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----")`);
+    const webhookSecret = typeof e.webhookSecret === 'string' ? e.webhookSecret.trim() : '';
+    if (!webhookSecret) problems.push(`${at}: webhookSecret must be set to the App's webhook secret`);
+    const previousWebhookSecret = typeof e.previousWebhookSecret === 'string' && e.previousWebhookSecret.trim() ? e.previousWebhookSecret.trim() : undefined;
+    const installations: number[] = [];
+    if (e.installations !== undefined) {
+      if (!Array.isArray(e.installations) || !e.installations.every((n) => Number.isInteger(n) && (n as number) > 0))
+        problems.push(`${at}: installations must be a list of installation ids (positive integers)`);
+      else
+        for (const n of e.installations as number[]) {
+          const other = seenInstallations.get(n);
+          // An installation belongs to exactly one App.
+          if (other !== undefined && other !== i) problems.push(`${at}: installation ${n} is also listed under entry ${other + 1}; an installation belongs to one App`);
+          seenInstallations.set(n, i);
+          installations.push(n);
+        }
+    }
+    apps.push({ appId, privateKey, webhookSecret, previousWebhookSecret, installations });
+  });
+  return apps;
 }
 
 function readPrivateKey(env: Env, readFile: ReadFile, problems: string[]): string {
@@ -119,7 +228,7 @@ function readPrivateKey(env: Env, readFile: ReadFile, problems: string[]): strin
     return '';
   }
   // Never echo the value: name the variable and what a key looks like.
-  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem))
+  if (!PEM.test(pem))
     problems.push(`${file ? 'RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE' : 'RUNS_FLEET_GITHUB_PRIVATE_KEY'} does not hold a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----")`);
   return pem;
 }

@@ -1,8 +1,11 @@
+import type { WorkflowJobEvent as OctokitWorkflowJobEvent } from '@octokit/webhooks-types';
 import { z } from 'zod';
 
 /**
  * The parts of a `workflow_job` delivery runs-fleet acts on, validated once here;
- * everything downstream trusts this type.
+ * everything downstream trusts this type. @octokit/webhooks-types describes the whole
+ * payload but only at compile time: a delivery is bytes from the network, so zod still
+ * checks it at the edge, and the type check below keeps the two in step.
  */
 const WorkflowJobPayload = z.object({
   action: z.string(),
@@ -29,6 +32,15 @@ const WorkflowJobPayload = z.object({
   organization: z.object({ login: z.string() }).nullable().optional(),
   installation: z.object({ id: z.number().int().positive() }).nullable().optional(),
 });
+
+/**
+ * Compile-time check: every payload octokit's types call a `workflow_job` event (queued,
+ * in_progress, completed, waiting) is one this schema accepts, so the schema asks for
+ * nothing GitHub does not send. A field renamed upstream fails `tsc` here.
+ */
+type AcceptsEveryOctokitPayload = OctokitWorkflowJobEvent extends z.input<typeof WorkflowJobPayload> ? true : false;
+const acceptsEveryOctokitPayload: AcceptsEveryOctokitPayload = true;
+void acceptsEveryOctokitPayload;
 
 export interface WorkflowJobEvent {
   action: string;

@@ -53,6 +53,11 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
     req.resume();
     return reply(415, 'unsupported_media_type', { error: 'Content-Type must be application/json: set the webhook content type to JSON in the GitHub App settings' });
   }
+  if (!req.headers['x-hub-signature-256'] && req.headers['x-hub-signature']) {
+    // A sha1-only delivery: SHA-1 signatures are not accepted, so it is unauthenticated, not malformed.
+    req.resume();
+    return reply(401, 'bad_signature', { error: 'only X-Hub-Signature-256 (HMAC-SHA256) is accepted; X-Hub-Signature (SHA-1) alone is refused' });
+  }
   const missing = REQUIRED_HEADERS.filter((h) => !req.headers[h]);
   if (missing.length) {
     req.resume();
@@ -65,7 +70,7 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
     if (err instanceof BodyTooLargeError) return reply(413, 'too_large', { error: `body exceeds ${MAX_BODY_BYTES} bytes` });
     throw err;
   }
-  if (!verifySignature(raw, header(req, 'x-hub-signature-256'), deps.secrets()))
+  if ((await verifySignature(raw, header(req, 'x-hub-signature-256'), deps.secrets())) < 0)
     return reply(401, 'bad_signature', { error: 'signature does not match: check that the webhook secret matches RUNS_FLEET_WEBHOOK_SECRET' });
 
   const event = header(req, 'x-github-event');

@@ -162,7 +162,7 @@ function organizationObject(login: string, id: number): Record<string, unknown> 
 }
 
 /** `X-Hub-Signature-256` for `body`: `sha256=` + hex HMAC-SHA256 with the webhook secret. */
-export function signWebhookBody(secret: string, body: string): string {
+export function signWebhookBody(secret: string, body: string | Buffer): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
@@ -170,7 +170,8 @@ export function signWebhookBody(secret: string, body: string): string {
 export function webhookHeaders(options: {
   event: string;
   deliveryId: string;
-  body: string;
+  /** Signed as given: a Buffer is HMACed byte for byte (tests send bytes that are not UTF-8). */
+  body: string | Buffer;
   secret: string;
   installationId?: number | null;
   hookId?: number;

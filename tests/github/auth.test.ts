@@ -31,13 +31,13 @@ describe('github/auth', () => {
   };
 
   describe('App JWT', () => {
-    it('is RS256 with iat = now − 60 s, exp = now + 9 min, iss = the app id, and verifies', async () => {
+    it('is RS256 with iat = now − 30 s, exp = iat + 10 min, iss = the app id, and verifies', async () => {
       const key = loadAppPrivateKey(double.privateKeyPem);
-      const jwt = createAppJwt(key, double.appId, clock.now());
+      const jwt = await createAppJwt(key, double.appId, clock.now());
       const [h64, p64, sig] = jwt.split('.') as [string, string, string];
       assert.deepEqual(decode(h64), { alg: 'RS256', typ: 'JWT' });
       const now = Math.floor(clock.now() / 1000);
-      assert.deepEqual(decode(p64), { iat: now - 60, exp: now + 540, iss: String(double.appId) });
+      assert.deepEqual(decode(p64), { iat: now - 30, exp: now + 570, iss: double.appId });
       const ok = createVerify('RSA-SHA256').update(`${h64}.${p64}`).verify(createPublicKey(key), Buffer.from(sig, 'base64url'));
       assert.equal(ok, true);
       assert.equal((await askDouble(jwt)).status, 200);
@@ -47,22 +47,22 @@ describe('github/auth', () => {
       const pkcs8 = createPrivateKey(double.privateKeyPem).export({ type: 'pkcs8', format: 'pem' }) as string;
       assert.match(double.privateKeyPem, /BEGIN RSA PRIVATE KEY/);
       assert.match(pkcs8, /BEGIN PRIVATE KEY/);
-      assert.equal((await askDouble(createAppJwt(loadAppPrivateKey(pkcs8), double.clientId, clock.now()))).status, 200);
+      assert.equal((await askDouble(await createAppJwt(loadAppPrivateKey(pkcs8), double.clientId, clock.now()))).status, 200);
     });
 
     it('accepts a PEM whose newlines arrived escaped as \\n (a common env-var mangling)', async () => {
       const escaped = double.privateKeyPem.trim().replace(/\n/g, '\\n');
-      assert.equal((await askDouble(createAppJwt(loadAppPrivateKey(escaped), double.appId, clock.now()))).status, 200);
+      assert.equal((await askDouble(await createAppJwt(loadAppPrivateKey(escaped), double.appId, clock.now()))).status, 200);
     });
 
     it('the double rejects an expired JWT, a wrong key, a wrong issuer, and an exp too far ahead', async () => {
       const key = loadAppPrivateKey(double.privateKeyPem);
-      const expired = await askDouble(createAppJwt(key, double.appId, clock.now() - 20 * 60_000));
+      const expired = await askDouble(await createAppJwt(key, double.appId, clock.now() - 20 * 60_000));
       assert.deepEqual(expired, { status: 401, message: "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires." });
 
       const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-      assert.deepEqual(await askDouble(createAppJwt(otherKey, double.appId, clock.now())), { status: 401, message: 'A JSON web token could not be decoded' });
-      assert.deepEqual(await askDouble(createAppJwt(key, 999, clock.now())), { status: 401, message: 'Integration not found' });
+      assert.deepEqual(await askDouble(await createAppJwt(otherKey, double.appId, clock.now())), { status: 401, message: 'A JSON web token could not be decoded' });
+      assert.deepEqual(await askDouble(await createAppJwt(key, 999, clock.now())), { status: 401, message: 'Integration not found' });
 
       const now = Math.floor(clock.now() / 1000);
       const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -76,12 +76,13 @@ describe('github/auth', () => {
       await noAuth.body.dump();
     });
 
-    it('AppJwtSource reuses a JWT until a minute before expiry', () => {
+    it('AppJwtSource reuses a JWT until a minute before expiry', async () => {
       const source = new AppJwtSource(loadAppPrivateKey(double.privateKeyPem), double.appId);
       const t0 = clock.now();
-      const first = source.get(t0);
-      assert.equal(source.get(t0 + 7 * 60_000), first);
-      assert.notEqual(source.get(t0 + 8 * 60_000 + 1), first);
+      const first = await source.get(t0);
+      // exp = t0 − 30 s + 10 min, so the refresh margin starts at t0 + 8.5 min.
+      assert.equal(await source.get(t0 + 8 * 60_000), first);
+      assert.notEqual(await source.get(t0 + 8.5 * 60_000 + 1_000), first);
     });
 
     it('a key that is not a PEM RSA key is a ConfigError that does not echo the key', () => {

@@ -20,7 +20,7 @@ describe('sim/github double: check runs, releases, runners by name, holds (raw H
     return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
   }
   const jwt = () => createAppJwt(loadAppPrivateKey(double.privateKeyPem), double.appId, Date.now());
-  const token = async () => (await call('POST', '/app/installations/1/access_tokens', jwt())).json.token as string;
+  const token = async () => (await call('POST', '/app/installations/1/access_tokens', await jwt())).json.token as string;
 
   it('creates check runs as GitHub does: 201, completed with a conclusion, 422 for a missing field or an unknown commit', async () => {
     const job = double.queueJob({ owner: 'acme', repo: 'app', labels: ['self-hosted'] });
@@ -46,7 +46,7 @@ describe('sim/github double: check runs, releases, runners by name, holds (raw H
     assert.deepEqual([latest.status, latest.json.tag_name, latest.json.published_at], [200, 'v2.337.0', '2026-08-20T00:00:00Z']);
     assert.equal((await call('GET', '/repos/actions/runner/releases/tags/v2.336.0', t)).json.published_at, '2026-07-20T17:42:20Z');
     assert.equal((await call('GET', '/repos/actions/runner/releases/tags/v9.9.9', t)).status, 404);
-    assert.deepEqual((await call('GET', '/app/installations', jwt())).json.map((i: { id: number }) => i.id), [1]);
+    assert.deepEqual((await call('GET', '/app/installations', await jwt())).json.map((i: { id: number }) => i.id), [1]);
   });
 
   it('filters runners by exact name, holds a call until released, and can drop a reply after acting', async () => {

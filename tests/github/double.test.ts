@@ -38,7 +38,7 @@ describe('sim/github double (raw HTTP)', () => {
   }
 
   async function installationToken(id = 1): Promise<string> {
-    const res = await call('POST', `/app/installations/${id}/access_tokens`, jwt());
+    const res = await call('POST', `/app/installations/${id}/access_tokens`, await jwt());
     assert.equal(res.status, 201);
     return res.json.token;
   }
@@ -47,20 +47,20 @@ describe('sim/github double (raw HTTP)', () => {
 
   it('issues expiring installation tokens in GitHub\'s shape', async () => {
     await start({ tokenTtlMs: 3_600_000 });
-    const res = await call('POST', '/app/installations/1/access_tokens', jwt());
+    const res = await call('POST', '/app/installations/1/access_tokens', await jwt());
     assert.equal(res.status, 201);
     assert.match(res.json.token, /^ghs_/);
     assert.equal(Date.parse(res.json.expires_at), Math.floor((clock.now() + 3_600_000) / 1000) * 1000);
     assert.equal(res.json.repository_selection, 'all');
     assert.equal(res.json.permissions.organization_self_hosted_runners, 'write');
-    assert.equal((await call('POST', '/app/installations/99/access_tokens', jwt())).status, 404);
+    assert.equal((await call('POST', '/app/installations/99/access_tokens', await jwt())).status, 404);
 
     const token = res.json.token as string;
     assert.equal((await call('GET', '/orgs/acme/actions/runners', token)).status, 200);
     clock.advance(3_600_001);
     const expired = await call('GET', '/orgs/acme/actions/runners', token);
     assert.deepEqual([expired.status, expired.json.message], [401, 'Bad credentials']);
-    assert.equal((await call('GET', '/orgs/acme/actions/runners', jwt())).status, 401, 'a JWT is not an installation token');
+    assert.equal((await call('GET', '/orgs/acme/actions/runners', await jwt())).status, 401, 'a JWT is not an installation token');
   });
 
   it('puts x-ratelimit-* headers on every response', async () => {
@@ -133,8 +133,8 @@ describe('sim/github double (raw HTTP)', () => {
       assert.equal((await call('POST', '/orgs/octo/actions/runners/generate-jitconfig', acme, jitBody('a'))).status, 404, "acme's token");
       assert.equal((await call('POST', '/repos/octo/app/actions/runners/generate-jitconfig', octo, jitBody('a'))).status, 201);
       assert.equal((await call('POST', '/repos/octo/lib/actions/runners/generate-jitconfig', octo, jitBody('a'))).status, 404);
-      assert.equal((await call('GET', '/orgs/other/installation', jwt())).status, 404);
-      const inst = await call('GET', '/repos/octo/app/installation', jwt());
+      assert.equal((await call('GET', '/orgs/other/installation', await jwt())).status, 404);
+      const inst = await call('GET', '/repos/octo/app/installation', await jwt());
       assert.deepEqual([inst.status, inst.json.id, inst.json.account.login], [200, 8, 'octo']);
     });
   });
@@ -318,20 +318,20 @@ describe('sim/github double (raw HTTP)', () => {
       const unreachable = await double.deliverWorkflowJob(job.id, 'queued');
       assert.equal(unreachable.statusCode, 0);
 
-      const first = await call('GET', '/app/hook/deliveries?per_page=1', jwt());
+      const first = await call('GET', '/app/hook/deliveries?per_page=1', await jwt());
       assert.equal(first.status, 200);
       assert.deepEqual(Object.keys(first.json[0]).sort(), [
         'action', 'delivered_at', 'duration', 'event', 'guid', 'id', 'installation_id', 'redelivery', 'repository_id', 'status', 'status_code', 'throttled_at',
       ]);
       assert.equal(first.json[0].id, unreachable.id);
       const next = /<([^>]+)>; rel="next"/.exec(String(first.headers.link))![1]!;
-      const second = await call('GET', next.slice(double.url.length), jwt());
+      const second = await call('GET', next.slice(double.url.length), await jwt());
       assert.equal(second.json[0].id, failed.id);
       assert.equal(second.headers.link, undefined);
 
       double.setWebhook(receiverUrl());
       answer = 200;
-      assert.equal((await call('POST', `/app/hook/deliveries/${failed.id}/attempts`, jwt())).status, 202);
+      assert.equal((await call('POST', `/app/hook/deliveries/${failed.id}/attempts`, await jwt())).status, 202);
       await double.deliveriesSettled();
       assert.equal(got.at(-1)!.headers['x-github-delivery'], failed.guid);
       assert.equal(double.listDeliveries().at(-1)!.redelivery, true);

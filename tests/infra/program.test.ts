@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseConfigDocument, type RunnerClass } from '../../runtime/config/document.ts';
+import { loadEnv } from '../../runtime/config/env.ts';
 import { INFRA, LABEL, NODE_CLASS_LABEL, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
 import { buildClassPodTemplate, classPlacement } from '../../runtime/k8s/pod-template.ts';
 import { ConfigError } from '../../runtime/util/errors.ts';
@@ -426,6 +427,46 @@ describe('infra program under mocks', function () {
       assert.deepEqual(np.spec.template.spec.requirements.find((r: any) => r.key === 'karpenter.sh/capacity-type').values, ['on-demand']);
       assert.equal(np.metadata.annotations[INFRA.warmPoolMaxCpu], String(8 * 16));
       assert.deepEqual(ofType(run, T.nodeClass).map((n) => n.name).sort(), ['karpenter-nodeclass-100gib', 'karpenter-nodeclass-200gib']);
+    });
+  });
+
+  describe('several GitHub Apps (runs-fleet:github.apps)', () => {
+    it('puts every App, the top-level one first, in apps.json and points RUNS_FLEET_GITHUB_APPS_FILE at it; the runtime reads it back', async () => {
+      const file = loadStackFile(root('Pulumi.dev.yaml'));
+      const github = file.config['runs-fleet:github'] as Record<string, unknown>;
+      const extra = { appId: 222222, privateKey: github.privateKey, webhookSecret: 'second-app-webhook-secret', installations: [77] };
+      const config = { ...file.config, 'runs-fleet:github': { ...github, apps: [extra] } };
+      const run = await runProgram(config, { stack: 'dev', secretKeys: file.secretKeys });
+      const e = env(run);
+      for (const single of ['RUNS_FLEET_GITHUB_APP_ID', 'RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE', 'RUNS_FLEET_WEBHOOK_SECRET', 'RUNS_FLEET_WEBHOOK_SECRET_PREVIOUS'])
+        assert.equal(e.get(single), undefined, `${single} is replaced by the apps file`);
+      const appsPath = e.get('RUNS_FLEET_GITHUB_APPS_FILE').value as string;
+      const pod = one(run, T.deployment, 'orchestrator-deployment').inputs.spec.template.spec;
+      const mount = pod.containers[0].volumeMounts.find((m: any) => appsPath.startsWith(`${m.mountPath}/`));
+      const volume = pod.volumes.find((v: any) => v.name === mount.name);
+      const secret = ofType(run, T.secret).find((x) => `${x.name}-mock` === volume.secret.secretName)!;
+      const json = secret.inputs.stringData[appsPath.split('/').pop()!] as string;
+      const loaded = loadEnv({
+        RUNS_FLEET_GITHUB_APPS_FILE: appsPath, RUNS_FLEET_VALKEY_URL: 'redis://v:6379', RUNS_FLEET_CONFIG_FILE: '/c.json',
+      }, (p) => {
+        if (p === appsPath) return json;
+        throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      });
+      assert.deepEqual(loaded.githubApps.map((a) => [a.appId, a.webhookSecret, a.installations]), [
+        [String(github.appId), github.webhookSecret, []],
+        ['222222', 'second-app-webhook-secret', [77]],
+      ]);
+    });
+
+    it('refuses the same App twice', async () => {
+      const file = loadStackFile(root('Pulumi.dev.yaml'));
+      const github = file.config['runs-fleet:github'] as Record<string, unknown>;
+      const bad = { ...file.config, 'runs-fleet:github': { ...github, apps: [{ appId: github.appId, privateKey: github.privateKey, webhookSecret: 'second-app-webhook-secret' }] } };
+      await assert.rejects(runProgram(bad, { stack: 'dev', secretKeys: file.secretKeys }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.ok(err.problems.some((p) => p.includes('runs-fleet:github.apps[0].appId') && p.includes('listed twice')), err.message);
+        return true;
+      });
     });
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { buildSignedWorkflowJobWebhook, webhookHeaders, type WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
+import { buildSignedWorkflowJobWebhook, signWebhookBody, webhookHeaders, type WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
+import { verifySignature } from '../../runtime/ingress/verify-signature.ts';
 import { connectValkey, valkeyReady } from '../../runtime/queue/connection.ts';
 import { freePort } from '../../sim/valkey.ts';
 import { post, PREVIOUS_SECRET, SECRET, startTestIngress } from '../support/ingress.ts';
@@ -71,9 +72,31 @@ describe('webhook ingress (HTTP + real Valkey)', () => {
         const w = hook();
         return { body: w.body, headers: { ...w.headers, 'x-hub-signature-256': 'sha256=zz' } };
       }, 401],
-      ['no signature header', () => {
+      ['one byte of the signed body changed (same length)', () => {
+        const w = hook();
+        const bytes = Buffer.from(w.body, 'utf8');
+        const at = bytes.indexOf('"queued"') + 1;
+        bytes[at] = bytes[at]! ^ 0x01; // "queued" -> "pueued": one bit of one byte
+        return { body: bytes, headers: w.headers };
+      }, 401],
+      ['a sha1-only signature header (X-Hub-Signature without -256)', () => {
         const w = hook();
         const { 'x-hub-signature-256': _, ...headers } = w.headers;
+        assert.match(headers['x-hub-signature']!, /^sha1=/);
+        return { body: w.body, headers };
+      }, 401],
+      ['a sha1 value in the sha256 header', () => {
+        const w = hook();
+        return { body: w.body, headers: { ...w.headers, 'x-hub-signature-256': w.headers['x-hub-signature']! } };
+      }, 401],
+      ['correctly signed bytes that are not valid UTF-8 (decoding would change what is HMACed)', () => {
+        const w = hook();
+        const bytes = Buffer.concat([Buffer.from(w.body.slice(0, -1), 'utf8'), Buffer.from([0x20, 0xff, 0x7d])]);
+        return { body: bytes, headers: webhookHeaders({ event: 'workflow_job', deliveryId: 'utf8', body: bytes, secret: SECRET }) };
+      }, 401],
+      ['no signature header', () => {
+        const w = hook();
+        const { 'x-hub-signature-256': _, 'x-hub-signature': _sha1, ...headers } = w.headers;
         return { body: w.body, headers };
       }, 400],
       ['no event header', () => {
@@ -197,5 +220,24 @@ describe('webhook ingress (HTTP + real Valkey)', () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe('verifySignature (several Apps, one secret each)', () => {
+  const secrets = ['app-one-secret', 'app-two-secret', 'app-two-previous', 'app-three-secret'];
+  const body = Buffer.from(JSON.stringify({ action: 'queued', note: 'naïve ✓' }), 'utf8');
+
+  it('names the secret that signed the bytes, whichever App it belongs to', async () => {
+    for (const [i, s] of secrets.entries()) assert.equal(await verifySignature(body, signWebhookBody(s, body), secrets), i);
+  });
+
+  it('refuses another App\'s secret, one flipped byte, upper-case hex, and an empty secret list', async () => {
+    assert.equal(await verifySignature(body, signWebhookBody('not-configured', body), secrets), -1);
+    const flipped = Buffer.from(body);
+    flipped[3] = flipped[3]! ^ 0x01;
+    assert.equal(await verifySignature(flipped, signWebhookBody(secrets[0]!, body), secrets), -1);
+    const upper = `sha256=${signWebhookBody(secrets[0]!, body).slice(7).toUpperCase()}`;
+    assert.equal(await verifySignature(body, upper, secrets), -1);
+    assert.equal(await verifySignature(body, signWebhookBody(secrets[0]!, body), []), -1);
   });
 });

@@ -23,6 +23,7 @@ export async function startReplicaProcess(s: LocalStack, identity: string, o: { 
   const env: RuntimeEnv = {
     port: 0, privatePort: 0, valkeyWaitReplicas: 0, valkeyWaitTimeoutMs: 1_000, webhookSecret: s.webhookSecret, previousWebhookSecret: undefined, valkeyUrl: s.valkeyUrl,
     githubAppId: String(s.github.appId), githubPrivateKey: s.github.privateKeyPem, githubApiUrl: o.githubApiUrl ?? s.github.url,
+    githubApps: [{ appId: String(s.github.appId), privateKey: s.github.privateKeyPem, webhookSecret: s.webhookSecret, previousWebhookSecret: undefined, installations: [] }],
     runnerNamespace: RUNNER_NAMESPACE, systemNamespace: SYSTEM_NAMESPACE, configFile: s.configFile, kubeconfig: undefined,
     identity, logLevel: 'silent', concurrency: 4,
   };
