@@ -82,6 +82,7 @@ async function run(ctx: BenchContext, bundle: string, variant: Variant, jobs: nu
     const env: RuntimeEnv = {
       port: 0, privatePort: 0, valkeyWaitReplicas: 0, valkeyWaitTimeoutMs: 1_000, webhookSecret: stack.webhookSecret, previousWebhookSecret: undefined,
       valkeyUrl: stack.valkeyUrl, githubAppId: String(stack.github.appId), githubPrivateKey: stack.github.privateKeyPem, githubApiUrl: stack.github.url,
+      githubApps: [{ appId: String(stack.github.appId), privateKey: stack.github.privateKeyPem, webhookSecret: stack.webhookSecret, previousWebhookSecret: undefined, installations: [] }],
       runnerNamespace: RUNNER_NAMESPACE, systemNamespace: SYSTEM_NAMESPACE, configFile: stack.configFile, kubeconfig: undefined,
       identity: 'orchestrator-memory', logLevel: 'silent', concurrency: 16,
     };
