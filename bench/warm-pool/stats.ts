@@ -23,6 +23,12 @@ export interface PolicyStats {
   /** Runner nodes that came up during the day, and their capacity × time. */
   nodesLaunched: number;
   nodeCpuHours: number;
+  /** The placeholders' share of node cost over the day (request ÷ node allocatable CPU × node $/h, integrated), USD. */
+  idleUsdPerDay: number;
+  /** What the runner-class nodes cost over the day (the sim's node cost: catalog price, spot at the documented ratio), USD. */
+  nodeUsdPerDay: number;
+  /** Share of the day's node-hours on spot capacity. */
+  spotShare: number;
   /** Jobs, cold starts (not warm) and idle placeholder CPU-hours per part of the day. */
   byPeriod: Record<string, { jobs: number; cold: number; idleCpuHours: number }>;
   controller?: ReplayResult['controller'];
@@ -55,6 +61,9 @@ export function policyStats(r: ReplayResult): PolicyStats {
     idlePlaceholderCpuHours: round(r.placeholderCpuHours, 1),
     nodesLaunched: r.nodesLaunched,
     nodeCpuHours: round(r.nodeCpuHours, 1),
+    idleUsdPerDay: round(r.placeholderUsd, 2),
+    nodeUsdPerDay: round(r.nodeUsd, 2),
+    spotShare: round((r.nodeHoursByCapacityType.spot ?? 0) / Math.max(1e-9, Object.values(r.nodeHoursByCapacityType).reduce((a, b) => a + b, 0)), 3),
     byPeriod: Object.fromEntries(
       DAY_PERIODS.map((p) => {
         const inPeriod = r.starts.filter((s) => s.job.at >= p.from && s.job.at < p.to);
