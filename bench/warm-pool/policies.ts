@@ -105,7 +105,7 @@ export interface ControllerSetting {
   pool: Partial<PoolInput>;
 }
 
-const floor = (n: number) => [{ name: 'working-hours', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '18:00', timeZone: 'UTC', min: n }];
+const floor = (n: number): NonNullable<PoolInput['schedules']> => [{ name: 'working-hours', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '18:00', timeZone: 'UTC', min: n }];
 
 /** Default sweep: three budgets, from about the fixed pool of 2's spend up to about the fixed pool of 8's. */
 export const CONTROLLER_SETTINGS: readonly ControllerSetting[] = [
