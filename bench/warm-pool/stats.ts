@@ -15,6 +15,9 @@ export interface PolicyStats {
   warmHitRate: number;
   /** Jobs whose node was not up yet when their runner pod was created. */
   coldStarts: number;
+  /** Warm hits that still took over 10 s (their node was pulling the runner image), and how many of those took a placeholder's place. */
+  slowWarmStarts: number;
+  slowWarmViaPlaceholder: number;
   /** Share of jobs that took a placeholder's place. */
   placeholderHitRate: number;
   neverStarted: number;
@@ -41,6 +44,9 @@ export function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/** A warm start takes ~4 s (timing profile); over 10 s it waited for something else — an image pull. */
+const SLOW_WARM_MS = 10_000;
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 export function policyStats(r: ReplayResult): PolicyStats {
@@ -56,6 +62,8 @@ export function policyStats(r: ReplayResult): PolicyStats {
     meanStartS: round(started.reduce((s, v) => s + v, 0) / Math.max(1, started.length), 1),
     warmHitRate: round(r.starts.filter((s) => s.warm).length / Math.max(1, jobs), 3),
     coldStarts: r.starts.filter((s) => !s.warm).length,
+    slowWarmStarts: r.starts.filter((s) => s.warm && (s.startMs ?? 0) > SLOW_WARM_MS).length,
+    slowWarmViaPlaceholder: r.starts.filter((s) => s.warm && s.preempted && (s.startMs ?? 0) > SLOW_WARM_MS).length,
     placeholderHitRate: round(r.starts.filter((s) => s.preempted).length / Math.max(1, jobs), 3),
     neverStarted: jobs - started.length,
     idlePlaceholderCpuHours: round(r.placeholderCpuHours, 1),

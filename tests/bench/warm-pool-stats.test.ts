@@ -36,6 +36,7 @@ describe('warm-pool benchmark statistics', () => {
     assert.equal(s.idleUsdPerDay, 1.23);
     assert.equal(s.nodeUsdPerDay, 20.46);
     assert.equal(s.spotShare, 0.75);
+    assert.equal(s.slowWarmStarts, 0, 'every warm start here took 4 s');
   });
 
   it('a job that never started counts as cold and is left out of the percentiles', () => {
