@@ -11,13 +11,13 @@ import { DAY_PERIODS, generateTrace, TRACE_SPECS } from './traces.ts';
  * report) so a controller change can be judged on several days before the benchmark's own.
  *
  *   npx tsx bench/warm-pool/across-seeds.ts TRACE SEEDS POLICIES [CONTROLLER_POOL_JSON]
- *   npx tsx bench/warm-pool/across-seeds.ts working-day 1,2,3 fixed,controller
- *   npx tsx bench/warm-pool/across-seeds.ts working-day 1 controller '{"idleCpuHoursPerDayCap":160}'
+ *   npx tsx bench/warm-pool/across-seeds.ts working-day 1,2,3 fixed-2,controller-a
+ *   npx tsx bench/warm-pool/across-seeds.ts working-day 1 controller-a '{"idleCpuHoursPerDayCap":160}'
  *
  * The JSON overrides fields of the controller's pool (e.g. another cap), for a cost curve.
  */
 
-const USAGE = 'usage: across-seeds.ts TRACE SEEDS(1,2,…) POLICIES(fixed,controller,…) [CONTROLLER_POOL_JSON]';
+const USAGE = 'usage: across-seeds.ts TRACE SEEDS(1,2,…) POLICIES(fixed-2,scheduled-4,controller-a,…) [CONTROLLER_POOL_JSON]';
 
 async function main(argv: string[]): Promise<void> {
   const [traceName, seeds, names, override] = argv;

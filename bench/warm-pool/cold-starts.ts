@@ -7,10 +7,10 @@ import { generateTrace, TRACE_SPECS } from './traces.ts';
  * Which jobs of a trace started cold under each policy, with their run's size and their
  * start time: the list behind the benchmark's cold-start counts (a check, not part of the report).
  *
- *   npx tsx bench/warm-pool/cold-starts.ts working-day fixed,controller
+ *   npx tsx bench/warm-pool/cold-starts.ts working-day fixed-2,controller-a
  */
 
-async function main([traceName = 'working-day', names = 'fixed,controller']: string[]): Promise<void> {
+async function main([traceName = 'working-day', names = 'fixed-2,controller-a']: string[]): Promise<void> {
   const spec = TRACE_SPECS.find((s) => s.name === traceName);
   const policies = names.split(',').map((n) => POLICIES.find((p) => p.name === n));
   if (!spec || policies.some((p) => !p)) throw new Error(`usage: cold-starts.ts TRACE POLICIES\ntraces: ${TRACE_SPECS.map((s) => s.name).join(', ')}; policies: ${POLICIES.map((p) => p.name).join(', ')}`);

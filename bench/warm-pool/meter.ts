@@ -1,6 +1,7 @@
 import { COMPONENT, LABEL, NODE_CLASS_LABEL, RUNNER_CONTAINER } from '../../runtime/k8s/labels.ts';
 import type { Stored } from '../../sim/k8s/index.ts';
 import type { ObjectStore, StoreEvent } from '../../sim/k8s/store/store.ts';
+import { hourlyUsd, type CapacityType, type PriceOptions } from '../../runtime/capacity/price.ts';
 
 /**
  * Measures one replay from the simulated cluster's own state changes, the same way for
@@ -22,6 +23,14 @@ interface NodeLife {
   addedAt: number;
   removedAt?: number;
   cpu: number;
+  /** Allocatable CPU (what the kubelet offers pods) and the node's price per hour, for the placeholders' share. */
+  allocatableCpu: number;
+  usdPerHour: number;
+}
+
+interface ReadyPlaceholder {
+  cpu: number;
+  node: string | undefined;
 }
 
 export interface Window {
@@ -60,8 +69,9 @@ class Integral {
 export class Meter {
   readonly runners = new Map<string, RunnerStart>();
   private readonly nodes = new Map<string, NodeLife>();
-  private readonly readyPlaceholders = new Map<string, number>();
+  private readonly readyPlaceholders = new Map<string, ReadyPlaceholder>();
   private readonly placeholderCpu: Integral;
+  private readonly idleUsd: Integral;
   private readonly placeholderCpuByPeriod: Map<string, Integral>;
   private readonly nodeCpu: Integral;
   private readonly off: () => void;
@@ -71,8 +81,10 @@ export class Meter {
     private readonly now: () => number,
     private readonly window: Window,
     periods: readonly Period[] = [],
+    private readonly price: PriceOptions = {},
   ) {
     this.placeholderCpu = new Integral(window, now());
+    this.idleUsd = new Integral(window, now());
     this.placeholderCpuByPeriod = new Map(periods.map((p) => [p.name, new Integral(p, now())]));
     this.nodeCpu = new Integral(window, now());
     this.off = store.onEvent((e) => this.onEvent(e));
@@ -86,6 +98,18 @@ export class Meter {
   placeholderCpuHours(): number {
     this.placeholderCpu.advance(this.now());
     return this.placeholderCpu.total / 3600;
+  }
+
+  /**
+   * Idle placeholder dollars within the window: the placeholders' share of what their nodes
+   * cost, Σ over ready placeholders of (CPU request ÷ the node's allocatable CPU) × the node's
+   * $/h, integrated over time. CPU is the share because it is what a runner slot is sized by
+   * (one runner's request per slot); the rest of the node (DaemonSets, unfilled room) is not
+   * charged to the placeholders.
+   */
+  placeholderUsd(): number {
+    this.idleUsd.advance(this.now());
+    return this.idleUsd.total / 3600;
   }
 
   /** The same, per period. */
@@ -136,7 +160,15 @@ export class Meter {
     if (!node.metadata.labels?.[NODE_CLASS_LABEL]) return; // the system node
     const name = node.metadata.name;
     const t = this.now();
-    if (e.type === 'ADDED' && !this.nodes.has(name)) this.nodes.set(name, { addedAt: t, cpu: Number(node.status?.capacity?.cpu ?? 0) });
+    if (e.type === 'ADDED' && !this.nodes.has(name)) {
+      const labels = node.metadata.labels ?? {};
+      const type = labels['node.kubernetes.io/instance-type'];
+      const capacityType = (labels['karpenter.sh/capacity-type'] ?? 'on-demand') as CapacityType;
+      this.nodes.set(name, {
+        addedAt: t, cpu: Number(node.status?.capacity?.cpu ?? 0), allocatableCpu: parseCpu(node.status?.allocatable?.cpu),
+        usdPerHour: type ? hourlyUsd(type, capacityType, this.price) : 0,
+      });
+    }
     else if (e.type === 'DELETED') {
       const life = this.nodes.get(name);
       if (life && life.removedAt === undefined) life.removedAt = t;
@@ -170,12 +202,18 @@ export class Meter {
     const pod = e.object;
     const uid = pod.metadata.uid;
     const before = this.readyPlaceholders.size;
-    if (e.type !== 'DELETED' && placeholderReady(pod)) this.readyPlaceholders.set(uid, cpuOf(pod));
+    if (e.type !== 'DELETED' && placeholderReady(pod)) this.readyPlaceholders.set(uid, { cpu: cpuOf(pod), node: pod.spec?.nodeName });
     else this.readyPlaceholders.delete(uid);
     if (this.readyPlaceholders.size === before && e.type !== 'DELETED') return;
     let cpu = 0;
-    for (const c of this.readyPlaceholders.values()) cpu += c;
+    let usdPerHour = 0;
+    for (const p of this.readyPlaceholders.values()) {
+      cpu += p.cpu;
+      const node = p.node ? this.nodes.get(p.node) : undefined;
+      if (node && node.allocatableCpu > 0) usdPerHour += (p.cpu / node.allocatableCpu) * node.usdPerHour;
+    }
     this.placeholderCpu.set(cpu, this.now());
+    this.idleUsd.set(usdPerHour, this.now());
     for (const integral of this.placeholderCpuByPeriod.values()) integral.set(cpu, this.now());
   }
 }

@@ -1,5 +1,5 @@
 import { parseConfigDocument, type ConfigDocument, type ConfigDocumentInput } from '../../runtime/config/document.ts';
-import type { SimTimings } from '../../sim/k8s/index.ts';
+import { DEFAULT_TIMINGS, EKS_TIMINGS, type SimTimings } from '../../sim/k8s/index.ts';
 
 /**
  * What the benchmark runs: one runner class (the example stack's default
@@ -14,23 +14,12 @@ const CLASS_DEF = {
   name: CLASS, arch: 'arm64', cpu: CLASS_CPU, memoryGiB: 16, diskGiB: 50, instanceFamilies: ['c7g', 'm7g'], nodePoolCpuLimit: 192,
 } as const;
 
-const RUNNER_IMAGE = 'ghcr.io/actions/actions-runner:2.328.0';
-const DIND_IMAGE = 'docker:28.3.3-dind';
-
-/** Pulls on a node that lacks the image; each node pulls each image once (runner and dind in parallel). */
-export const IMAGE_PULL_MS: Readonly<Record<string, number>> = { [RUNNER_IMAGE]: 10_000, [DIND_IMAGE]: 5_000 };
-const OTHER_IMAGE_PULL_MS = 1_000;
-
-export const TIMINGS: Partial<SimTimings> = {
-  provisioningMs: 50_000,
-  batchIdleMs: 1_000,
-  batchMaxMs: 10_000,
-  imagePullMs: (image) => IMAGE_PULL_MS[image] ?? OTHER_IMAGE_PULL_MS,
-  containerStartMs: 500,
-  // dockerd's startup probe (`docker info`) passing; the runner container starts after it.
-  readinessMs: 3_000,
-};
-
+/**
+ * The sim's one timing profile (sim/k8s/timing-profile.ts, each number with its source): node
+ * launch → Ready 40 s, the 1.6 GB runner image ≈ 88 s to pull, warm start ≈ 4 s. The bench used
+ * its own kinder numbers (50 s launch, 10 s pulls) before issue 13 made one profile for all.
+ */
+export const TIMINGS: Partial<SimTimings> = DEFAULT_TIMINGS;
 /** WhenEmpty consolidateAfter: the Pulumi program's default (`runs-fleet:karpenter.consolidateAfter: 2m`). */
 export const CONSOLIDATE_AFTER_MS = 120_000;
 /** Instance types hold 1, 2 or 4 runners (nodePoolsFromConfig's default). */
@@ -38,10 +27,13 @@ export const MAX_RUNNERS_PER_NODE = 4;
 /** The controller's pass interval (the orchestrator's default). */
 export const CONTROLLER_INTERVAL_MS = 15_000;
 
-export type PolicyName = 'no-pool' | 'fixed' | 'controller' | 'controller-uncapped';
+/** An anchor (what the peers offer: a fixed pool, a cron pool) or the controller at one budget setting. */
+export type PolicyKind = 'fixed' | 'scheduled' | 'controller';
 
 export interface Policy {
-  name: PolicyName;
+  /** e.g. `fixed-2`, `scheduled-4`, `controller-a`: what a worker thread is told to replay. */
+  name: string;
+  kind: PolicyKind;
   title: string;
   /** How it is configured, for the doc. */
   config: string;
@@ -49,6 +41,8 @@ export interface Policy {
   doc: ConfigDocument;
   /** A placeholder Deployment of this many replicas created once, with no controller. */
   fixedReplicas?: number;
+  /** A cron pool: the Deployment scaled to `replicas` inside the window (UTC, these days of the week), to 0 outside. */
+  schedule?: { replicas: number; weekdays: number[]; fromMinute: number; toMinute: number };
   /** Run the WarmPoolController every CONTROLLER_INTERVAL_MS. */
   controller: boolean;
 }
@@ -82,52 +76,87 @@ function document(pools: PoolInput[]): ConfigDocument {
   return parseConfigDocument({ classes: [CLASS_DEF], pools }, 'bench');
 }
 
-/**
- * The controller at other settings, replayed on the working day only: what a p95 below a
- * cold start costs. Two ladders: the benchmark's pool with a larger idle cap, and a floor
- * of 2 all day (the fixed pool's own spend) plus a cap for following demand above it.
- */
-export interface CurveSetting {
+/** Weekday working hours (UTC), the window of the cron-pool anchors and of the controller's floor. */
+export const WORKING_HOURS = { weekdays: [1, 2, 3, 4, 5], fromMinute: 8 * 60, toMinute: 18 * 60, title: 'weekdays 08:00–18:00 UTC' } as const;
+
+/** Fixed pools of N placeholders all day (actions-runner-controller's minRunners). N = 0 is no pool: Karpenter only. */
+export function fixedPolicy(n: number): Policy {
+  if (n === 0) return { name: 'fixed-0', kind: 'fixed', title: 'no pool (fixed 0)', config: 'no placeholders; Karpenter only (empty nodes stay 2 min)', doc: document([]), controller: false };
+  return {
+    name: `fixed-${n}`, kind: 'fixed', title: `fixed ${n}`, config: `placeholder Deployment \`replicas: ${n}\` all day (\`buildPlaceholderDeployment\`), no controller`,
+    doc: document([{ name: 'default', class: CLASS, min: n, max: n }]), fixedReplicas: n, controller: false,
+  };
+}
+
+/** Cron pools: N placeholders during weekday working hours, 0 otherwise (the Terraform AWS runner module's idle config, RunsOn's schedules). */
+export function scheduledPolicy(n: number): Policy {
+  return {
+    name: `scheduled-${n}`, kind: 'scheduled', title: `scheduled ${n}`, config: `placeholder Deployment scaled to ${n} ${WORKING_HOURS.title}, to 0 otherwise, no controller`,
+    doc: document([{ name: 'default', class: CLASS, min: n, max: n }]), fixedReplicas: n, controller: false,
+    schedule: { replicas: n, weekdays: [...WORKING_HOURS.weekdays], fromMinute: WORKING_HOURS.fromMinute, toMinute: WORKING_HOURS.toMinute },
+  };
+}
+
+/** The controller's budget settings swept: its floor (min, schedules), ceiling (max) and idle cap. */
+export interface ControllerSetting {
+  /** Short key: `controller-<key>`. */
+  key: string;
   title: string;
   pool: Partial<PoolInput>;
 }
 
-export const COST_CURVE: readonly CurveSetting[] = [
-  { title: 'idle cap 200 CPU-h', pool: { idleCpuHoursPerDayCap: 200 } },
-  { title: 'idle cap 300 CPU-h', pool: { idleCpuHoursPerDayCap: 300 } },
-  { title: 'min 2 all day, idle cap 25 CPU-h', pool: { min: 2, idleCpuHoursPerDayCap: 25 } },
-  { title: 'min 2 all day, idle cap 50 CPU-h', pool: { min: 2, idleCpuHoursPerDayCap: 50 } },
-  { title: 'min 2 all day, idle cap 100 CPU-h', pool: { min: 2, idleCpuHoursPerDayCap: 100 } },
+const floor = (n: number): NonNullable<PoolInput['schedules']> => [{ name: 'working-hours', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '18:00', timeZone: 'UTC', min: n }];
+
+/** Default sweep: three budgets, from about the fixed pool of 2's spend up to about the fixed pool of 8's. */
+export const CONTROLLER_SETTINGS: readonly ControllerSetting[] = [
+  { key: 'a', title: 'controller A: floor 2 in working hours, max 8, idle cap 112 CPU-h', pool: {} },
+  { key: 'b', title: 'controller B: min 1, floor 4 in working hours, max 12, idle cap 250 CPU-h', pool: { min: 1, max: 12, schedules: floor(4), idleCpuHoursPerDayCap: 250 } },
+  { key: 'c', title: 'controller C: min 2, floor 8 in working hours, max 16, idle cap 500 CPU-h', pool: { min: 2, max: 16, schedules: floor(8), idleCpuHoursPerDayCap: 500 } },
 ];
 
-/** A cost-curve setting as a policy: the controller's pool with the setting's fields. */
-export function curvePolicy(setting: CurveSetting): Policy {
-  return { name: 'controller', title: `controller, ${setting.title}`, config: setting.title, doc: document([{ ...CONTROLLER_POOL, ...setting.pool }]), controller: true };
+/** More budgets with WARM_POOL_GRID=full. */
+export const MORE_CONTROLLER_SETTINGS: readonly ControllerSetting[] = [
+  { key: 'lean', title: 'controller lean: floor 1 in working hours, max 4, idle cap 50 CPU-h', pool: { max: 4, schedules: floor(1), idleCpuHoursPerDayCap: 50 } },
+  { key: 'd', title: 'controller D: min 4, floor 12 in working hours, max 24, idle cap 900 CPU-h', pool: { min: 4, max: 24, schedules: floor(12), idleCpuHoursPerDayCap: 900 } },
+  { key: 'uncapped', title: 'controller, floor 2 in working hours, max 16, no idle cap', pool: { max: 16, idleCpuHoursPerDayCap: undefined } },
+];
+
+export function controllerPolicy(setting: ControllerSetting): Policy {
+  return {
+    name: `controller-${setting.key}`, kind: 'controller', title: setting.title.split(':')[0]!, config: setting.title.replace(/^[^:]*: /, ''),
+    doc: document([{ ...CONTROLLER_POOL, ...setting.pool }]), controller: true,
+  };
 }
 
-export const POLICIES: readonly Policy[] = [
-  { name: 'no-pool', title: 'no pool', config: 'no placeholders; Karpenter only (empty nodes stay 2 min)', doc: document([]), controller: false },
-  {
-    name: 'fixed',
-    title: 'fixed pool (2)',
-    config: 'placeholder Deployment `replicas: 2`, built with `buildPlaceholderDeployment`, no controller',
-    doc: document([FIXED_POOL]),
-    fixedReplicas: 2,
-    controller: false,
-  },
-  {
-    name: 'controller',
-    title: 'controller',
-    config: 'min 0, max 8, weekdays 08:00–18:00 UTC min 2, scale-down delay 600 s, idle cap 112 CPU-h/day above the floor (the fixed pool\'s 192 minus the 80 the floor holds)',
-    doc: document([CONTROLLER_POOL]),
-    controller: true,
-  },
-  {
-    // Not one of the three compared policies: shows what the same controller does when idle spend is not capped.
-    name: 'controller-uncapped',
-    title: 'controller, no idle cap',
-    config: 'the controller\'s pool without `idleCpuHoursPerDayCap` (for comparison: what demand-following alone would spend)',
-    doc: document([{ ...CONTROLLER_POOL, idleCpuHoursPerDayCap: undefined }]),
-    controller: true,
-  },
-];
+const ints = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x >= 0) : fallback);
+
+/**
+ * The grid. The default (fixed 0,2,4,8,16, scheduled 4,8, controller A–C) with one seed keeps
+ * `npm run bench -- --only warm-pool` near 10 minutes on 2 shared cores (a replay takes 15–30 s,
+ * a controller's 60–80 s under load); WARM_POOL_GRID=full is the issue's whole grid (fixed 0,1,2,3,4,6,8,12,16 and more
+ * controller budgets), and WARM_POOL_FIXED / WARM_POOL_SCHEDULED (comma lists) set the anchors.
+ */
+export function sweepPolicies(env: NodeJS.ProcessEnv = process.env): Policy[] {
+  const full = env.WARM_POOL_GRID === 'full';
+  const fixed = ints(env.WARM_POOL_FIXED, full ? [0, 1, 2, 3, 4, 6, 8, 12, 16] : [0, 2, 4, 8, 16]);
+  const scheduled = ints(env.WARM_POOL_SCHEDULED, full ? [2, 4, 8, 16] : [4, 8]).filter((n) => n > 0);
+  const settings = full ? [...CONTROLLER_SETTINGS, ...MORE_CONTROLLER_SETTINGS] : CONTROLLER_SETTINGS;
+  return [...fixed.map(fixedPolicy), ...scheduled.map(scheduledPolicy), ...settings.map(controllerPolicy)];
+}
+
+/** A policy by its name (what a worker thread is told to replay). */
+export function policyByName(name: string): Policy {
+  let m = /^fixed-(\d+)$/.exec(name);
+  if (m) return fixedPolicy(Number(m[1]));
+  m = /^scheduled-(\d+)$/.exec(name);
+  if (m) return scheduledPolicy(Number(m[1]));
+  const setting = [...CONTROLLER_SETTINGS, ...MORE_CONTROLLER_SETTINGS].find((s) => `controller-${s.key}` === name);
+  if (setting) return controllerPolicy(setting);
+  throw new Error(`unknown policy "${name}": fixed-N, scheduled-N or controller-{${[...CONTROLLER_SETTINGS, ...MORE_CONTROLLER_SETTINGS].map((s) => s.key).join(',')}}`);
+}
+
+/** The default sweep (for the check scripts). */
+export const POLICIES: readonly Policy[] = sweepPolicies({});
+
+/** Pull time of the runner image on a node that lacks it, from the timing profile. */
+export const RUNNER_IMAGE_PULL_MS = EKS_TIMINGS.imagePullMs(document([]).runner.image);

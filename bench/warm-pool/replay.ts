@@ -14,6 +14,7 @@ import type { QueuedJob } from '../../runtime/queue/types.ts';
 import { systemClock } from '../../runtime/util/clock.ts';
 import { retry } from '../../runtime/util/retry.ts';
 import { nodePoolsFromConfig, seedPriorityClasses, startSimCluster, type SimCluster, type VirtualClock } from '../../sim/k8s/index.ts';
+import type { NodeCostReport } from '../../sim/k8s/controllers/node-cost.ts';
 import { Meter, type RunnerStart } from './meter.ts';
 import {
   CLASS, CONSOLIDATE_AFTER_MS, CONTROLLER_INTERVAL_MS, MAX_RUNNERS_PER_NODE, NAMESPACE, TIMINGS, type Policy,
@@ -58,6 +59,12 @@ export interface ReplayResult {
   placeholderCpuHoursByPeriod: Record<string, number>;
   nodesLaunched: number;
   nodeCpuHours: number;
+  /** The placeholders' share of node cost over the day (Meter.placeholderUsd). */
+  placeholderUsd: number;
+  /** What the runner-class nodes cost over the day: the sim's own node cost (launch → deletion, catalog price, spot ratio), 00:00 → 24:00. */
+  nodeUsd: number;
+  /** Node-seconds of the day by capacity type (how much was spot). */
+  nodeHoursByCapacityType: Record<string, number>;
   controller?: ControllerLog & { hits: number; misses: number; placeholderCpuHours: number };
   wallMs: number;
 }
@@ -93,14 +100,19 @@ export async function replayTrace(trace: Trace, policy: Policy, options: ReplayO
   const end = trace.startAt + trace.durationMs;
   const periods = DAY_PERIODS.map((p) => ({ name: p.name, from: trace.startAt + p.from, to: trace.startAt + p.to }));
   const meter = new Meter(sim.api.store, () => sim.clock.now(), { from: trace.startAt, to: end }, periods);
+  // The sim's node cost counts every node from launch; its report at 00:00 and at 24:00 bounds the day.
+  const costs: { atStart?: NodeCostReport; atEnd?: NodeCostReport } = {};
   try {
     seedPriorityClasses(sim.api, policy.doc);
     const kube = await createKubeClients(sim.makeKubeConfig());
     try {
       const driver = new Driver(sim, kube, policy, options.onPass);
       await driver.setUp();
-      const passes = await driver.run(trace, meter, end + drainMs);
-      const result = summarize(trace, policy, meter);
+      const passes = await driver.run(trace, meter, end + drainMs, (at) => {
+        if (at >= trace.startAt && !costs.atStart) costs.atStart = sim.nodeCost();
+        if (at >= end && !costs.atEnd) costs.atEnd = sim.nodeCost();
+      });
+      const result = summarize(trace, policy, meter, costs.atStart, costs.atEnd ?? sim.nodeCost(), sim.clock.now() >= end);
       if (driver.registry) result.controller = { ...passes, ...(await controllerCounters(driver.registry)) };
       result.wallMs = Math.round(performance.now() - wallStart);
       return result;
@@ -122,6 +134,7 @@ const TRANSPORT_RETRY = { attempts: 5, baseMs: 20, maxMs: 500, retryable: isTran
 
 class Driver {
   private readonly controller: WarmPoolController | undefined;
+  private placeholderName: string | undefined;
   readonly registry: Registry | undefined;
 
   constructor(
@@ -144,7 +157,8 @@ class Driver {
     if (fixedReplicas === undefined) return;
     const pool = doc.pools[0]!;
     const cls = doc.classes.find((c) => c.name === pool.class)!;
-    const body = buildPlaceholderDeployment(doc.runner, pool, cls, NAMESPACE, fixedReplicas);
+    const body = buildPlaceholderDeployment(doc.runner, pool, cls, NAMESPACE, this.policy.schedule ? 0 : fixedReplicas);
+    this.placeholderName = body.metadata!.name!;
     await retry(() => this.kube.apps.createNamespacedDeployment({ namespace: NAMESPACE, body }), TRANSPORT_RETRY);
   }
 
@@ -153,7 +167,7 @@ class Driver {
    * policy has one), and each arrival at its instant. Stops once the day is over and every
    * runner started, or at `horizon`.
    */
-  async run(trace: Trace, meter: Meter, horizon: number): Promise<ControllerLog> {
+  async run(trace: Trace, meter: Meter, horizon: number, onInstant: (at: number) => void): Promise<ControllerLog> {
     const clock = this.sim.clock;
     const end = trace.startAt + trace.durationMs;
     let next = 0;
@@ -173,9 +187,11 @@ class Driver {
         return log;
       }
       await clock.advanceTo(t);
+      onInstant(t);
       while (next < trace.jobs.length && trace.startAt + trace.jobs[next]!.at <= t) await this.createRunner(trace.jobs[next++]!);
       if (tick <= t) {
         tick += CONTROLLER_INTERVAL_MS;
+        if (this.policy.schedule) await this.followSchedule(t);
         if (this.controller) {
           log.passes++;
           try {
@@ -190,6 +206,25 @@ class Driver {
       }
     }
     throw new Error(`replay ${trace.name}/${this.policy.name}: more than ${MAX_STEPS} steps`);
+  }
+
+  private scheduledReplicas = -1;
+
+  /**
+   * A cron pool (the Terraform AWS runner module's idle-config, RunsOn's schedules): the
+   * placeholder Deployment scaled to N inside the window and to 0 outside it, nothing else.
+   */
+  private async followSchedule(at: number): Promise<void> {
+    const s = this.policy.schedule!;
+    const d = new Date(at);
+    const minute = d.getUTCHours() * 60 + d.getUTCMinutes();
+    const inside = s.weekdays.includes(d.getUTCDay()) && minute >= s.fromMinute && minute < s.toMinute;
+    const replicas = inside ? s.replicas : 0;
+    if (replicas === this.scheduledReplicas) return;
+    this.scheduledReplicas = replicas;
+    const name = this.placeholderName!;
+    const body = [{ op: 'replace', path: '/spec/replicas', value: replicas }];
+    await retry(() => this.kube.apps.patchNamespacedDeployment({ name, namespace: NAMESPACE, body }), TRANSPORT_RETRY);
   }
 
   /** As the orchestrator's provisioner: labels → request → class, then the Secret and Job in parallel, then the Job adopts the Secret. */
@@ -229,7 +264,11 @@ async function createOrRead<T>(create: () => Promise<T>, read: () => Promise<T>)
   }, TRANSPORT_RETRY);
 }
 
-function summarize(trace: Trace, policy: Policy, meter: Meter): ReplayResult {
+function summarize(trace: Trace, policy: Policy, meter: Meter, atStart: NodeCostReport | undefined, atEnd: NodeCostReport, reachedEnd: boolean): ReplayResult {
+  if (!atStart || !reachedEnd) throw new Error(`replay ${trace.name}/${policy.name}: the replay did not cover the whole day, so its cost cannot be measured`);
+  const byCapacity: Record<string, number> = {};
+  for (const l of atEnd.lines) byCapacity[l.capacityType] = (byCapacity[l.capacityType] ?? 0) + l.nodeSeconds / 3600;
+  for (const l of atStart.lines) byCapacity[l.capacityType] = (byCapacity[l.capacityType] ?? 0) - l.nodeSeconds / 3600;
   const byJob = new Map<number, RunnerStart>();
   for (const r of meter.runners.values()) if (!byJob.has(r.jobId)) byJob.set(r.jobId, r);
   const starts = trace.jobs.map((job): JobStart => {
@@ -240,7 +279,8 @@ function summarize(trace: Trace, policy: Policy, meter: Meter): ReplayResult {
   });
   return {
     trace: trace.name, policy: policy.name, starts,
-    placeholderCpuHours: meter.placeholderCpuHours(), placeholderCpuHoursByPeriod: meter.placeholderCpuHoursByPeriod(), nodesLaunched: meter.nodesLaunched(), nodeCpuHours: meter.nodeCpuHours(), wallMs: 0,
+    placeholderCpuHours: meter.placeholderCpuHours(), placeholderCpuHoursByPeriod: meter.placeholderCpuHoursByPeriod(), nodesLaunched: meter.nodesLaunched(), nodeCpuHours: meter.nodeCpuHours(),
+    placeholderUsd: meter.placeholderUsd(), nodeUsd: atEnd.usd - atStart.usd, nodeHoursByCapacityType: byCapacity, wallMs: 0,
   };
 }
 

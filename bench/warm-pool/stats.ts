@@ -15,6 +15,9 @@ export interface PolicyStats {
   warmHitRate: number;
   /** Jobs whose node was not up yet when their runner pod was created. */
   coldStarts: number;
+  /** Warm hits that still took over 10 s (their node was pulling the runner image), and how many of those took a placeholder's place. */
+  slowWarmStarts: number;
+  slowWarmViaPlaceholder: number;
   /** Share of jobs that took a placeholder's place. */
   placeholderHitRate: number;
   neverStarted: number;
@@ -23,6 +26,12 @@ export interface PolicyStats {
   /** Runner nodes that came up during the day, and their capacity × time. */
   nodesLaunched: number;
   nodeCpuHours: number;
+  /** The placeholders' share of node cost over the day (request ÷ node allocatable CPU × node $/h, integrated), USD. */
+  idleUsdPerDay: number;
+  /** What the runner-class nodes cost over the day (the sim's node cost: catalog price, spot at the documented ratio), USD. */
+  nodeUsdPerDay: number;
+  /** Share of the day's node-hours on spot capacity. */
+  spotShare: number;
   /** Jobs, cold starts (not warm) and idle placeholder CPU-hours per part of the day. */
   byPeriod: Record<string, { jobs: number; cold: number; idleCpuHours: number }>;
   controller?: ReplayResult['controller'];
@@ -34,6 +43,9 @@ export function percentile(sorted: readonly number[], q: number): number {
   if (!sorted.length) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
+
+/** A warm start takes ~4 s (timing profile); over 10 s it waited for something else — an image pull. */
+const SLOW_WARM_MS = 10_000;
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -50,11 +62,16 @@ export function policyStats(r: ReplayResult): PolicyStats {
     meanStartS: round(started.reduce((s, v) => s + v, 0) / Math.max(1, started.length), 1),
     warmHitRate: round(r.starts.filter((s) => s.warm).length / Math.max(1, jobs), 3),
     coldStarts: r.starts.filter((s) => !s.warm).length,
+    slowWarmStarts: r.starts.filter((s) => s.warm && (s.startMs ?? 0) > SLOW_WARM_MS).length,
+    slowWarmViaPlaceholder: r.starts.filter((s) => s.warm && s.preempted && (s.startMs ?? 0) > SLOW_WARM_MS).length,
     placeholderHitRate: round(r.starts.filter((s) => s.preempted).length / Math.max(1, jobs), 3),
     neverStarted: jobs - started.length,
     idlePlaceholderCpuHours: round(r.placeholderCpuHours, 1),
     nodesLaunched: r.nodesLaunched,
     nodeCpuHours: round(r.nodeCpuHours, 1),
+    idleUsdPerDay: round(r.placeholderUsd, 2),
+    nodeUsdPerDay: round(r.nodeUsd, 2),
+    spotShare: round((r.nodeHoursByCapacityType.spot ?? 0) / Math.max(1e-9, Object.values(r.nodeHoursByCapacityType).reduce((a, b) => a + b, 0)), 3),
     byPeriod: Object.fromEntries(
       DAY_PERIODS.map((p) => {
         const inPeriod = r.starts.filter((s) => s.job.at >= p.from && s.job.at < p.to);

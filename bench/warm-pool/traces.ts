@@ -14,7 +14,8 @@ export const TRACE_DAY = Date.UTC(2026, 10, 23, 0, 0, 0);
 /** No generator loop may produce more arrivals than this (a shape typo must not hang the benchmark). */
 const MAX_EVENTS = 20_000;
 
-export type JobSource = 'push' | 'matrix' | 'scheduled';
+/** `build`: a pipeline's first job; `fan-out`: the test matrix queued when that build completes. */
+export type JobSource = 'push' | 'matrix' | 'scheduled' | 'build' | 'fan-out';
 
 export interface TraceJob {
   /** Milliseconds after the start of the day the webhook arrives. */
@@ -53,6 +54,9 @@ export interface TraceShape {
   /** Run time of an ordinary job and of a matrix job: log-normal, clamped (minutes). */
   runMinutes: RunMinutes;
   matrixRunMinutes: RunMinutes;
+  /** Pipelines per hour (24 entries): a build job, then a matrix of `matrixSize` queued when it completes. */
+  fanOutPerHour?: readonly number[];
+  buildRunMinutes?: RunMinutes;
 }
 
 export interface Trace {
@@ -102,6 +106,26 @@ export const SMALL_TEAM: TraceShape = {
   scheduled: [],
 };
 
+/**
+ * Pipelines that fan out: the working day's pushes, and instead of matrices out of nowhere,
+ * 2 pipelines an hour 09–18 whose build job (median 6 min) queues a test matrix of 8–16 when
+ * it completes, as `needs: build` with `strategy.matrix` does.
+ */
+export const FAN_OUT: TraceShape = {
+  ...WORKING_DAY,
+  matrixPerHour: hours(() => 0),
+  scheduled: [],
+  fanOutPerHour: hours((h) => (h >= 9 && h < 18 ? 2 : 0)),
+  buildRunMinutes: { median: 6, sigma: 0.4, min: 3, max: 15 },
+};
+
+/**
+ * A build's matrix is queued when the build completes: its arrival + a warm start + its run
+ * time. The trace is fixed in advance, so a build that started cold would in reality release its
+ * matrix up to a cold start later; the trace takes the warm case for every policy alike.
+ */
+const BUILD_START_MS = 4_000;
+
 export interface TraceSpec {
   name: string;
   title: string;
@@ -134,6 +158,15 @@ export const TRACE_SPECS: readonly TraceSpec[] = [
     shape: SMALL_TEAM,
     seed: 3,
   },
+  {
+    name: 'fan-out',
+    title: 'Fan-out pipelines',
+    summary:
+      'The working day\'s pushes, and 2 pipelines/h 09:00–18:00 whose build job (log-normal, median 6 min, 3–15 min) queues a test matrix of 8–16 jobs when it completes ' +
+      '(arrival + a 4 s warm start + the build\'s run time), minutes after the run\'s first job; no matrices without a build before them.',
+    shape: FAN_OUT,
+    seed: 1,
+  },
 ];
 
 /** The day of arrivals a shape and seed describe. Deterministic. */
@@ -142,11 +175,11 @@ export function generateTrace(spec: TraceSpec, startAt = TRACE_DAY): Trace {
   const rnd = new TraceRandom(seed);
   const jobs: Array<Omit<TraceJob, 'jobId'>> = [];
   let runId = 0;
-  const add = (start: number, size: number, spreadMs: number, source: JobSource, minutes: RunMinutes) => {
+  const add = (start: number, size: number, spreadMs: number, source: JobSource, minutes: RunMinutes, fixedRunMs?: number) => {
     runId++;
     for (let i = 0; i < size; i++) {
       const at = Math.min(DAY_MS - 1, Math.round(start + rnd.uniform() * spreadMs));
-      jobs.push({ at, runId, runMs: runMs(rnd, minutes), source });
+      jobs.push({ at, runId, runMs: fixedRunMs ?? runMs(rnd, minutes), source });
     }
     if (jobs.length > MAX_EVENTS) throw new Error(`trace ${spec.name}: more than ${MAX_EVENTS} jobs; check the shape's rates`);
   };
@@ -155,6 +188,16 @@ export function generateTrace(spec: TraceSpec, startAt = TRACE_DAY): Trace {
   for (const start of poissonTimes(rnd, shape.matrixPerHour))
     add(start, rnd.int(shape.matrixSize[0], shape.matrixSize[1]), shape.matrixSpreadMs, 'matrix', shape.matrixRunMinutes);
   for (const s of shape.scheduled) add(clockTime(s.at), s.size, shape.matrixSpreadMs, 'scheduled', shape.matrixRunMinutes);
+  if (shape.fanOutPerHour) {
+    for (const start of poissonTimes(rnd, shape.fanOutPerHour)) {
+      const build = runMs(rnd, shape.buildRunMinutes ?? shape.runMinutes);
+      add(start, 1, 0, 'build', shape.buildRunMinutes ?? shape.runMinutes, build);
+      const size = rnd.int(shape.matrixSize[0], shape.matrixSize[1]);
+      // Same run: the matrix is the build's pipeline continuing.
+      runId--;
+      add(start + BUILD_START_MS + build, size, shape.matrixSpreadMs, 'fan-out', shape.matrixRunMinutes);
+    }
+  }
 
   // Stable order: time, then run, so equal times keep a fixed order.
   jobs.sort((a, b) => a.at - b.at || a.runId - b.runId);

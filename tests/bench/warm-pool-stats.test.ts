@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { CONTROLLER_POOL, COST_CURVE, curvePolicy } from '../../bench/warm-pool/policies.ts';
+import { CONTROLLER_POOL, CONTROLLER_SETTINGS, controllerPolicy, policyByName, scheduledPolicy, sweepPolicies } from '../../bench/warm-pool/policies.ts';
+import { cheapFastBar, coldBar, frontierAt, frontierBar, type Point } from '../../bench/warm-pool/frontier.ts';
 import type { JobStart, ReplayResult } from '../../bench/warm-pool/replay.ts';
 import { percentile, policyStats } from '../../bench/warm-pool/stats.ts';
 
@@ -20,7 +21,7 @@ describe('warm-pool benchmark statistics', () => {
     ];
     const r: ReplayResult = {
       trace: 't', policy: 'fixed', starts, placeholderCpuHours: 12.34, placeholderCpuHoursByPeriod: { '00–08': 1, '08–18': 2, '18–24': 3 },
-      nodesLaunched: 3, nodeCpuHours: 40, wallMs: 5,
+      nodesLaunched: 3, nodeCpuHours: 40, placeholderUsd: 1.234, nodeUsd: 20.456, nodeHoursByCapacityType: { spot: 3, 'on-demand': 1 }, wallMs: 5,
     };
     const s = policyStats(r);
     assert.equal(s.coldStarts, 3);
@@ -32,12 +33,16 @@ describe('warm-pool benchmark statistics', () => {
     assert.deepEqual(s.byPeriod['08–18'], { jobs: 18, cold: 1, idleCpuHours: 2 });
     assert.deepEqual(s.byPeriod['18–24'], { jobs: 1, cold: 1, idleCpuHours: 3 });
     assert.equal(s.idlePlaceholderCpuHours, 12.3);
+    assert.equal(s.idleUsdPerDay, 1.23);
+    assert.equal(s.nodeUsdPerDay, 20.46);
+    assert.equal(s.spotShare, 0.75);
+    assert.equal(s.slowWarmStarts, 0, 'every warm start here took 4 s');
   });
 
   it('a job that never started counts as cold and is left out of the percentiles', () => {
     const s = policyStats({
       trace: 't', policy: 'fixed', starts: [start(1, 0, 4, true), start(2, 0, undefined, false)], placeholderCpuHours: 0, placeholderCpuHoursByPeriod: {},
-      nodesLaunched: 0, nodeCpuHours: 0, wallMs: 0,
+      nodesLaunched: 0, nodeCpuHours: 0, placeholderUsd: 0, nodeUsd: 0, nodeHoursByCapacityType: {}, wallMs: 0,
     });
     assert.equal(s.neverStarted, 1);
     assert.equal(s.coldStarts, 1);
@@ -46,8 +51,8 @@ describe('warm-pool benchmark statistics', () => {
   });
 
   it('a cost-curve setting is the benchmarked controller pool with only its own fields changed', () => {
-    for (const setting of COST_CURVE) {
-      const policy = curvePolicy(setting);
+    for (const setting of CONTROLLER_SETTINGS) {
+      const policy = controllerPolicy(setting);
       assert.equal(policy.controller, true);
       const pool = policy.doc.pools[0]!;
       for (const [key, value] of Object.entries({ ...CONTROLLER_POOL, ...setting.pool })) {
@@ -55,5 +60,51 @@ describe('warm-pool benchmark statistics', () => {
         else assert.deepEqual(pool[key as keyof typeof pool], value, `${setting.title}: ${key}`);
       }
     }
+  });
+
+  it('every swept policy is found again by its name, as a worker thread is told it', () => {
+    const grid = sweepPolicies({ WARM_POOL_GRID: 'full' });
+    assert.deepEqual(grid.filter((p) => p.kind === 'fixed').map((p) => p.fixedReplicas ?? 0), [0, 1, 2, 3, 4, 6, 8, 12, 16]);
+    for (const p of grid) assert.deepEqual(policyByName(p.name).doc, p.doc, p.name);
+    assert.throws(() => policyByName('fixed-x'), /unknown policy/);
+    assert.deepEqual(sweepPolicies({ WARM_POOL_FIXED: '0,3', WARM_POOL_SCHEDULED: '5' }).filter((p) => p.kind !== 'controller').map((p) => p.name), ['fixed-0', 'fixed-3', 'scheduled-5']);
+  });
+
+  it('a cron pool is N in weekday working hours and nothing else', () => {
+    const p = scheduledPolicy(4);
+    assert.deepEqual(p.schedule, { replicas: 4, weekdays: [1, 2, 3, 4, 5], fromMinute: 480, toMinute: 1080 });
+    assert.equal(p.controller, false);
+  });
+});
+
+describe('warm-pool frontier and bars', () => {
+  const pt = (policy: string, anchor: boolean, usd: number, p95: number, cold: number): Point => ({ policy, anchor, usd, p95, cold });
+  const anchors = [pt('fixed-0', true, 18, 130, 200), pt('fixed-2', true, 24, 129, 70), pt('fixed-8', true, 36, 84, 17), pt('fixed-16', true, 50, 8, 5)];
+
+  it('the frontier at a budget is the best point costing at most that', () => {
+    assert.equal(frontierAt(anchors, 30), 129);
+    assert.equal(frontierAt(anchors, 36), 84);
+    assert.equal(frontierAt(anchors, 10), Number.POSITIVE_INFINITY);
+    assert.equal(frontierAt(anchors, 40, 'cold'), 17);
+  });
+
+  it('bar 1 fails where an anchor is faster at some budget, and holds where the controller is never slower', () => {
+    assert.equal(frontierBar([...anchors, pt('controller-a', false, 23, 100, 40), pt('controller-b', false, 30, 80, 10), pt('controller-c', false, 45, 8, 4)]).met, true);
+    const worse = frontierBar([...anchors, pt('controller-a', false, 23, 130, 40)]);
+    assert.equal(worse.met, false);
+    assert.match(worse.detail, /above at/);
+  });
+
+  it('bar 2 compares against the best anchor costing at least as much as the controller setting', () => {
+    const f2 = anchors[1]!;
+    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 3)], f2).met, true, '3 ≤ 0.75 × 5 (fixed 16)');
+    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 4)], f2).met, false, '4 > 0.75 × 5');
+    assert.equal(coldBar([...anchors, pt('controller-a', false, 25, 100, 1)], f2).met, false, 'costs more than the fixed 2');
+  });
+
+  it('bar 3 is the price of p95 ≤ 10 s, controller vs anchors', () => {
+    assert.equal(cheapFastBar([...anchors, pt('controller-c', false, 35, 9, 6)]).met, true, '35 ≤ 0.7 × 50');
+    assert.equal(cheapFastBar([...anchors, pt('controller-c', false, 36, 9, 6)]).met, false, '36 > 35');
+    assert.equal(cheapFastBar([...anchors, pt('controller-c', false, 20, 11, 6)]).met, false, 'not reached');
   });
 });

@@ -96,4 +96,17 @@ describe('warm-pool benchmark traces', () => {
       assert.ok(within(matrices, expectedMatrices), `matrices/day ${matrices} vs ${expectedMatrices}`);
     }
   });
+
+  it('fan-out: each build is followed by its matrix of 8–16 in the same run, minutes later', () => {
+    const t = generateTrace(spec('fan-out'));
+    const builds = t.jobs.filter((j) => j.source === 'build');
+    assert.ok(builds.length >= 10, `${builds.length} builds`);
+    for (const b of builds) {
+      const matrix = t.jobs.filter((j) => j.runId === b.runId && j.source === 'fan-out');
+      assert.ok(matrix.length >= 8 && matrix.length <= 16, `matrix of ${matrix.length}`);
+      const first = Math.min(...matrix.map((j) => j.at));
+      assert.ok(first >= b.at + b.runMs && first - b.at >= 3 * 60_000, 'the matrix comes after the build completed, minutes after it arrived');
+    }
+    assert.equal(t.jobs.filter((j) => j.source === 'matrix').length, 0);
+  });
 });

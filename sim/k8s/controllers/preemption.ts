@@ -11,7 +11,11 @@ export interface PreemptionCandidate {
  * kube-scheduler's preemption, pure: on each node that passes the pod's non-resource filters,
  * remove every lower-priority pod, check the pod fits, then reprieve victims from the highest
  * priority down while it still fits. Picks the node whose victims have the lowest highest
- * priority, then the lowest priority sum, then the fewest victims, then by name.
+ * priority, then the lowest priority sum, then the fewest victims, then the latest start time
+ * of its highest-priority victims, then the first node — kube-scheduler's pickOneNodeForPreemption
+ * (pkg/scheduler/framework/preemption/preemption.go, criteria 2–6; no PDBs here). Criterion 5
+ * matters for placeholders: of equal placeholders it takes the most recently started, i.e. the
+ * one on the newest node, which may still be pulling the runner image.
  */
 export function selectPreemption(
   pod: Stored,
@@ -39,10 +43,16 @@ export function selectPreemption(
       Math.max(...victims.map(podPriority)),
       victims.reduce((s, v) => s + podPriority(v), 0),
       victims.length,
+      // Later is better, so negated; a victim with no start time yet counts as starting now (util.GetPodStartTime).
+      -earliestStart(victims.filter((v) => podPriority(v) === Math.max(...victims.map(podPriority)))),
     ];
     if (!best || less(score, best.score)) best = { c: { node, victims }, score };
   }
   return best?.c;
+}
+
+function earliestStart(pods: Stored[]): number {
+  return Math.min(...pods.map((p) => (p.status?.startTime ? Date.parse(p.status.startTime) : Number.POSITIVE_INFINITY)));
 }
 
 function less(a: number[], b: number[]): boolean {
