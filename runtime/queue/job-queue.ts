@@ -132,17 +132,7 @@ export class JobQueue {
     // XAUTOCLAIM returns entries trimmed away in its third element; they are acked so
     // they stop being retried (TRIM_ACKED never trims pending entries, so this is a bug signal).
     for (const id of deleted ?? []) await this.ack(id);
-    const entries: QueueEntry[] = [];
-    const deadLettered: QueueEntry[] = [];
-    for (const [id, fields] of claimed) {
-      if (!fields) continue;
-      const deliveries = await this.deliveries(id);
-      const entry = { id, job: decode(fields), deliveries };
-      if (deliveries > this.maxDeliveries) {
-        await this.deadLetter(entry, `delivered ${deliveries - 1} times without being acknowledged`);
-        deadLettered.push(entry);
-      } else entries.push(entry);
-    }
+    const { entries, deadLettered } = await this.sortClaimed(claimed);
     return { entries, deadLettered, missing: deleted ?? [] };
   }
 
