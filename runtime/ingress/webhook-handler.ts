@@ -70,7 +70,8 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
     if (err instanceof BodyTooLargeError) return reply(413, 'too_large', { error: `body exceeds ${MAX_BODY_BYTES} bytes` });
     throw err;
   }
-  if ((await verifySignature(raw, header(req, 'x-hub-signature-256'), deps.secrets())) < 0)
+  const verified = await verifySignature(raw, header(req, 'x-hub-signature-256'), deps.secrets());
+  if (!verified)
     return reply(401, 'bad_signature', { error: 'signature does not match: check that the webhook secret matches RUNS_FLEET_WEBHOOK_SECRET' });
 
   const event = header(req, 'x-github-event');
@@ -79,7 +80,7 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
 
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(verified.body);
   } catch {
     return reply(400, 'bad_json', { error: 'body is not valid JSON' });
   }

@@ -228,16 +228,16 @@ describe('verifySignature (several Apps, one secret each)', () => {
   const body = Buffer.from(JSON.stringify({ action: 'queued', note: 'naïve ✓' }), 'utf8');
 
   it('names the secret that signed the bytes, whichever App it belongs to', async () => {
-    for (const [i, s] of secrets.entries()) assert.equal(await verifySignature(body, signWebhookBody(s, body), secrets), i);
+    for (const [i, s] of secrets.entries()) assert.deepEqual(await verifySignature(body, signWebhookBody(s, body), secrets), { secret: i, body: body.toString('utf8') });
   });
 
   it('refuses another App\'s secret, one flipped byte, upper-case hex, and an empty secret list', async () => {
-    assert.equal(await verifySignature(body, signWebhookBody('not-configured', body), secrets), -1);
+    assert.equal(await verifySignature(body, signWebhookBody('not-configured', body), secrets), undefined);
     const flipped = Buffer.from(body);
     flipped[3] = flipped[3]! ^ 0x01;
-    assert.equal(await verifySignature(flipped, signWebhookBody(secrets[0]!, body), secrets), -1);
+    assert.equal(await verifySignature(flipped, signWebhookBody(secrets[0]!, body), secrets), undefined);
     const upper = `sha256=${signWebhookBody(secrets[0]!, body).slice(7).toUpperCase()}`;
-    assert.equal(await verifySignature(body, upper, secrets), -1);
-    assert.equal(await verifySignature(body, signWebhookBody(secrets[0]!, body), []), -1);
+    assert.equal(await verifySignature(body, upper, secrets), undefined);
+    assert.equal(await verifySignature(body, signWebhookBody(secrets[0]!, body), []), undefined);
   });
 });
