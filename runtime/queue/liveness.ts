@@ -64,13 +64,16 @@ export function isGone(lastBeat: number, now: number, staleMs: number): boolean 
   return now - lastBeat > staleMs;
 }
 
+/** Lua: `now` = Valkey's clock in ms, the one clock every beat and every staleness check uses. */
+const VALKEY_NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
 /**
  * KEYS: heartbeat set. ARGV: consumer. Scores the beat with Valkey's clock (TIME), so
  * every replica's beat is on one clock. Returns that time in ms.
  */
 export const HEARTBEAT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${VALKEY_NOW_MS}
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 return now`;
 
@@ -82,8 +85,7 @@ return now`;
  * all and takes only entries idle ≥ minIdleMs. Returns the XCLAIM reply (entries with fields).
  */
 export const CLAIM_FROM_GONE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${VALKEY_NOW_MS}
 local beat = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if ARGV[7] == 'gone' then
   if not beat or now - tonumber(beat) <= tonumber(ARGV[4]) then return {} end
@@ -102,8 +104,7 @@ return redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], ARGV[6], unpack(ids))`;
  * pod ever started). Re-checked here: a beat that arrived since, or a pending entry, keeps it.
  */
 export const FORGET_GONE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${VALKEY_NOW_MS}
 local beat = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if not beat or now - tonumber(beat) <= tonumber(ARGV[3]) then return 0 end
 local summary = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
