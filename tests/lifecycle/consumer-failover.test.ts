@@ -40,7 +40,8 @@ describe('queue: a consumer killed mid-burst (real child process, real Valkey)',
     const stack = s;
     proxy = await startFaultProxy(stack.github.url);
     // Slow JIT calls for the doomed replica only: it holds entries in flight when killed.
-    proxy.inject({ method: 'POST', path: /generate-jitconfig/, delayMs: 1_200, times: 1_000 });
+    const slowJit = { method: 'POST', path: /generate-jitconfig/, delayMs: 1_200, times: 1_000 };
+    proxy.inject(slowJit);
     doomed = await startReplicaProcess(stack, 'orchestrator-doomed', { githubApiUrl: proxy.url });
     const survivor = await stack.addReplica();
     valkey = new Valkey(stack.valkeyUrl, { lazyConnect: false });
@@ -73,13 +74,16 @@ describe('queue: a consumer killed mid-burst (real child process, real Valkey)',
     for (const j of jobs.slice(0, 12)) await deliver(j.id);
     // Mid-burst: some Jobs made, the rest queued or in flight on the doomed replica.
     await eventually(() => stack.sim.store.list('jobs', { namespace: RUNNER_NAMESPACE }).length, (n) => n >= 4, 30_000);
-    // The rest spread over ~2.4 s, so the doomed consumer finishes some and takes new ones before it dies.
+    // From here on the doomed replica's JIT calls stall past its death, so what it takes now it
+    // still holds when killed (a fixed wait before the kill let it finish everything it had).
+    slowJit.delayMs = 30_000;
+    // The rest spread over ~2.4 s (past the 1.2 s calls already started), so the doomed consumer
+    // finishes those and takes new ones before it dies.
     for (const j of jobs.slice(12)) {
       await deliver(j.id);
       await sleep(200);
     }
-    await sleep(600);
-    const heldBefore = (await owners()).filter(([, owner]) => owner === 'orchestrator-doomed');
+    const heldBefore = await eventually(async () => (await owners()).filter(([, owner]) => owner === 'orchestrator-doomed'), (l) => l.length > 0, 20_000);
     killAt = Date.now();
     await doomed.kill();
     await watch;
