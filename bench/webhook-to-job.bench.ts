@@ -1,4 +1,5 @@
 import { createSign } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { buildRunnerObjects } from '../runtime/k8s/build-runner-job.ts';
@@ -9,12 +10,15 @@ import type { RunnerRequest } from '../runtime/labels/types.ts';
 import { createRegistry } from '../runtime/metrics/registry.ts';
 import type { QueuedJob } from '../runtime/queue/types.ts';
 import { buildSignedWorkflowJobWebhook } from '../sim/github/webhook-payload.ts';
+import { makeKubeConfig } from '../sim/k8s/kubeconfig.ts';
 import { DEFAULT_STACK_FILE } from '../sim/local.ts';
 import { loadStackDocument } from '../sim/stack-document.ts';
-import { RUNNER_NAMESPACE, startLocalStack, type LocalStack } from '../sim/stack.ts';
+import { RUNNER_NAMESPACE } from '../sim/stack.ts';
 import { startValkey } from '../sim/valkey.ts';
 import { connectValkey, waitReady, type Valkey } from '../runtime/queue/connection.ts';
 import { profileHttp } from './lib/http-profile.ts';
+import { startSplitStack, type SplitStack } from './lib/split-stack.ts';
+import { now } from './lib/world-protocol.ts';
 import { valkeyVersion } from './lib/machine.ts';
 import { median, ms, ratio, summarise } from './lib/stats.ts';
 import type { Bench } from './lib/types.ts';
@@ -36,19 +40,15 @@ function appJwt(appId: number, privateKeyPem: string): string {
   return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(privateKeyPem).toString('base64url')}`;
 }
 
-/** Times (performance.now) at which the sim stored each Job and Secret, by `namespace/name`. */
+/** Times (world-child's `now`, mapped onto this process's) at which the sim stored each Job and Secret, by `namespace/name`. */
 class Arrivals {
   readonly job = new Map<string, number>();
   readonly secret = new Map<string, number>();
   private readonly waiters = new Map<string, () => void>();
 
-  constructor(stack: LocalStack) {
-    stack.sim.api.store.onEvent((e) => {
-      if (e.type !== 'ADDED') return;
-      const plural = e.resource.plural;
-      if (plural !== 'jobs' && plural !== 'secrets') return;
-      const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
-      (plural === 'jobs' ? this.job : this.secret).set(key, performance.now());
+  constructor(stack: SplitStack) {
+    stack.onAdded(({ plural, key, at }) => {
+      (plural === 'jobs' ? this.job : this.secret).set(key, at);
       if (this.job.has(key) && this.secret.has(key)) this.waiters.get(key)?.();
     });
   }
@@ -117,7 +117,7 @@ const bench: Bench = {
     const perRound = total / 2 / 2;
     const doc = loadStackDocument(DEFAULT_STACK_FILE).doc;
     const valkey = await startValkey({ appendfsync: 'everysec' });
-    let stack: LocalStack | undefined;
+    let stack: SplitStack | undefined;
     let floorKube: KubeClients | undefined;
     let closeGh: (() => Promise<void>) | undefined;
     let pool: Pool | undefined;
@@ -126,22 +126,21 @@ const bench: Bench = {
     info.on('error', () => {});
     try {
       await waitReady(info);
-      stack = await startLocalStack({
-        doc, valkeyUrl: valkey.url,
+      stack = await startSplitStack({
+        doc, valkeyUrl: valkey.url, namespaces: [FLOOR_NAMESPACE],
         // Nodes would come up long after the run: the cluster's only work is storing and scheduling attempts.
-        sim: { timings: { provisioningMs: 600_000 } },
+        timings: { provisioningMs: 600_000 },
         // GitHub's JIT limit is the jit-burst benchmark's subject; here it would only make the pipeline wait.
         github: { secondary: { points: UNLIMITED }, primary: { limit: UNLIMITED } },
         orchestrator: { githubSecondaryLimit: { points: UNLIMITED } },
       });
       const s = stack;
       const arrivals = new Arrivals(s);
-      floorKube = await createKubeClients(s.sim.makeKubeConfig(), { registry: createRegistry(), connections: 32 });
-      await floorKube.core.createNamespace({ body: { metadata: { name: FLOOR_NAMESPACE } } });
+      floorKube = await createKubeClients(makeKubeConfig(s.world.kubeconfigYaml), { registry: createRegistry(), connections: 32 });
       pool = new Pool(new URL(s.webhookUrl).origin, { connections: 8, keepAliveTimeout: 60_000 });
       const hookPath = new URL(s.webhookUrl).pathname;
-      const githubOrigin = new URL(s.github.url).origin;
-      const simOrigin = new URL(s.sim.url).origin;
+      const githubOrigin = new URL(s.world.githubUrl).origin;
+      const simOrigin = new URL(s.world.simUrl).origin;
       const ingressOrigin = new URL(s.webhookUrl).origin;
       profile = profileHttp((origin, method, path) => {
         if (origin.startsWith(githubOrigin)) return `GitHub double: ${method} ${/generate-jitconfig/.test(path) ? 'generate-jitconfig' : /access_tokens/.test(path) ? 'access_tokens' : 'other'}`;
@@ -166,7 +165,7 @@ const bench: Bench = {
           action: 'queued', secret: s.webhookSecret,
           job: { id: jobId, runId, runAttempt: 1, owner: 'octo-org', repo: 'app', labels: [`runs-fleet=${runId}/runner=${CLASS}`], installationId: 1, name: 'test', workflowName: 'CI' },
         });
-        const t0 = performance.now();
+        const t0 = now();
         const res = await p.request({ path: hookPath, method: 'POST', headers: hook.headers, body: hook.body });
         await res.body.dump();
         if (res.statusCode !== 202) throw new Error(`webhook for job ${jobId} answered ${res.statusCode}`);
@@ -177,7 +176,7 @@ const bench: Bench = {
       closeGh = () => gh.close();
       const tokenRes = await gh.request({
         path: '/app/installations/1/access_tokens', method: 'POST',
-        headers: { authorization: `Bearer ${appJwt(s.github.appId, s.github.privateKeyPem)}`, accept: 'application/vnd.github+json', 'user-agent': 'bench-floor' },
+        headers: { authorization: `Bearer ${appJwt(s.world.appId, s.world.privateKeyPem)}`, accept: 'application/vnd.github+json', 'user-agent': 'bench-floor' },
       });
       const installationToken = ((await tokenRes.body.json()) as { token: string }).token;
       const bareJit = async (name: string): Promise<string> => {
@@ -193,13 +192,13 @@ const bench: Bench = {
         const runId = 8_000_000_000 + jobId;
         const labels = [`runs-fleet=${runId}/runner=${CLASS}`];
         const runnerName = `rf-${CLASS}-${jobId}-1-floor0`;
-        const t0 = performance.now();
+        const t0 = now();
         // The JIT-inclusive floor builds its objects after the call, with the config it got; the plain floor's are built before t0.
         const encodedJitConfig = withJit ? await bareJit(runnerName) : jit;
         const objects = buildRunnerObjects({
           job: queuedJob(jobId, runId, labels, request), runner, doc, namespace: FLOOR_NAMESPACE, runnerName, encodedJitConfig,
         });
-        const t1 = withJit ? t0 : performance.now();
+        const t1 = withJit ? t0 : now();
         await Promise.all([
           fk.batch.createNamespacedJob({ namespace: FLOOR_NAMESPACE, body: objects.job }),
           fk.core.createNamespacedSecret({ namespace: FLOOR_NAMESPACE, body: objects.secret }),
@@ -221,8 +220,7 @@ const bench: Bench = {
       ctx.progress('warm-up: 40 jobs each way');
       await paced('pipeline', 40);
       // The floor's Secret carries a JIT config as long as the double's.
-      const sample = s.sim.store.list('secrets', { namespace: RUNNER_NAMESPACE })[0] as { data?: Record<string, string> } | undefined;
-      const issued = sample?.data?.jitToken;
+      const issued = (await fk.core.listNamespacedSecret({ namespace: RUNNER_NAMESPACE })).items[0]?.data?.jitToken;
       if (issued) jit = Buffer.from(issued, 'base64').toString();
       await paced('floor', 40);
       await paced('jitFloor', 40);
@@ -252,7 +250,7 @@ const bench: Bench = {
       const valkeyPerJob = perJob.reduce((a, [, n]) => a + n, 0) / pipelineJobs;
 
       // The orchestrator's own view of the same jobs: where its time goes.
-      const records = s.orchestrators[0]!.records;
+      const records = s.orchestrator.records;
       const stage = { ingress: [] as number[], queue: [] as number[], provision: [] as number[], total: [] as number[] };
       for (let id = firstMeasured; id < nextId; id++) {
         const r = await records.get(id, 1);
@@ -324,14 +322,14 @@ const bench: Bench = {
               'where a hop costs about as much as the API call the target compares with. ' +
               'Against real GitHub the JIT call (a round trip to api.github.com) would dominate both the pipeline and this ratio.',
           'The JIT-inclusive floor is a bare undici POST to the double (token fetched once with a hand-signed JWT), then the same Secret and Job POSTs; its objects are built after the call (the config goes into the Secret), which is part of its time. The JIT call is required on every job, so this floor is the fair one; the raw-POST floor is kept to show the whole overhead.',
-          `Event-loop delay of the one process during the rounds (p50 / p99 / max, ms): pipeline ${delay(loopDelay.pipeline)}, floor ${delay(loopDelay.floor)}, JIT floor ${delay(loopDelay.jitFloor)}. ` +
-            'The event loop also runs the sim (it tries to schedule every pending pod), the orchestrator\'s informers and warm-pool ' +
+          `Event-loop delay of the bench's process (orchestrator + clients) during the rounds (p50 / p99 / max, ms): pipeline ${delay(loopDelay.pipeline)}, floor ${delay(loopDelay.floor)}, JIT floor ${delay(loopDelay.jitFloor)}. ` +
+            'The event loop also runs the orchestrator\'s informers and warm-pool ' +
             'controller, and garbage collection: a stall of the loop (its max) delays whichever requests are in flight, so the tails (p99, max) of both paths say more about the process than about a path.',
           `Valkey commands during the pipeline rounds: ${valkeyPerJob.toFixed(1)} per job (${perJob.slice(0, 8).map(([c, n]) => `${c} ${(n / pipelineJobs).toFixed(1)}`).join(', ')}), ` +
             'each a loopback round trip; the ones on the path of a job are the ingress\'s Lua script, the consumer\'s read, the limiter\'s reservation and the record updates.',
-          'Everything (orchestrator, simulated API server, GitHub double, bench client) shares one Node.js process and 2 cores; Valkey is its own process (AOF, everysec).',
+          `The simulated API server and the GitHub double run in a process of their own (bench/lib/world-child.ts), so their scheduling passes and GC are not on the orchestrator's event loop; the orchestrator and the bench's clients share this one. This process, that one and Valkey (AOF, everysec) share ${availableParallelism()} cores.`,
           'The GitHub double and the orchestrator\'s limiter run without a secondary rate limit here (the jit-burst benchmark measures that limit).',
-          'Latency is measured by one instrument for both paths: the sim\'s store reports the instant both objects are stored (performance.now()).',
+          `Latency is measured by one instrument for every path: the sim's store stamps the instant both objects are stored (performance.timeOrigin + now() in its process), mapped onto this process's clock by the fastest of 30 IPC round trips (offset ${s.clock.offsetMs.toFixed(3)} ms, round trip ${s.clock.roundTripMs.toFixed(3)} ms, so the mapping is good to ±${(s.clock.roundTripMs / 2).toFixed(3)} ms, the same for every path).`,
         ],
         data: {
           pipeline: pipe, floor, jitFloor, ratioP50: r50, ratioP50JitFloor: j50, valkeyCommandsPerJob: Object.fromEntries(perJob.map(([c, n]) => [c, n / pipelineJobs])),

@@ -43,6 +43,18 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Where a local orchestrator finds its world: the environment variables main.ts would read in the cluster. */
+export function localOrchestratorEnv(w: {
+  webhookSecret: string; valkeyUrl: string; githubAppId: number; keyFile: string; githubUrl: string; configFile: string; podName: string;
+}): Record<string, string> {
+  return {
+    RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_WEBHOOK_SECRET: w.webhookSecret, RUNS_FLEET_VALKEY_URL: w.valkeyUrl,
+    RUNS_FLEET_GITHUB_APP_ID: String(w.githubAppId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: w.keyFile,
+    RUNS_FLEET_GITHUB_API_URL: w.githubUrl, RUNS_FLEET_RUNNER_NAMESPACE: RUNNER_NAMESPACE,
+    RUNS_FLEET_SYSTEM_NAMESPACE: SYSTEM_NAMESPACE, RUNS_FLEET_CONFIG_FILE: w.configFile, RUNS_FLEET_POD_NAME: w.podName,
+  };
+}
+
 /**
  * The embedded default: a simulated cluster with the config's NodePools, the GitHub
  * double, Valkey, and the real orchestrator wired to them — the same code that runs in
@@ -81,10 +93,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const addReplica = async (overrides: OrchestratorOptions = {}) => {
       const i = orchestrators.length;
       const env = loadEnv({
-        RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_WEBHOOK_SECRET: webhookSecret, RUNS_FLEET_VALKEY_URL: valkeyUrl,
-        RUNS_FLEET_GITHUB_APP_ID: String(github.appId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: keyFile,
-        RUNS_FLEET_GITHUB_API_URL: github.url, RUNS_FLEET_RUNNER_NAMESPACE: RUNNER_NAMESPACE,
-        RUNS_FLEET_SYSTEM_NAMESPACE: SYSTEM_NAMESPACE, RUNS_FLEET_CONFIG_FILE: configFile, RUNS_FLEET_POD_NAME: `orchestrator-${i}`,
+        ...localOrchestratorEnv({ webhookSecret, valkeyUrl, githubAppId: github.appId, keyFile, githubUrl: github.url, configFile, podName: `orchestrator-${i}` }),
         ...options.env,
       });
       const o = await startOrchestrator(env, {
