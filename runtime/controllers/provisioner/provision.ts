@@ -81,16 +81,19 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName, runnerImage: deps.runnerImage?.() };
   const { job: jobBody } = buildRunnerJob(input);
   const secret = buildJitSecret({ ...input, encodedJitConfig: jit.encodedJitConfig });
-  // What is about to be made is recorded first, so a cancellation arriving from here on finds it.
+  // What is being made is recorded beside the POSTs, not before them (one Valkey round trip
+  // fewer on every job's path): a cancellation that lands before this write finds the job
+  // finished here and removes what the POSTs made; one that lands after it finds the names.
   const intent = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, {
     runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
     scope: jit.scope, installationId: String(job.installationId),
   });
-  if (!(await intent)) return finished(job, { runnerId: jit.runnerId, scope: jit.scope }, runner.className, deps, log);
+  intent.catch(() => {});
   const [created] = await Promise.all([
     createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: jobBody }), () => readJob(name, deps), deps),
     createOrGet(() => deps.kube.core.createNamespacedSecret({ namespace: deps.namespace, body: secret }), async () => undefined, deps),
   ]);
+  if (!(await intent)) return finished(job, made, runner.className, deps, log);
   const now = deps.clock.now();
   deps.metrics.latency.observe({ class: runner.className }, (now - job.receivedAt) / 1000);
   await adoptSecret(name, created!, deps);
