@@ -42,12 +42,16 @@ if #ARGV > 1 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
 return 1`;
+const UPDATE_COMMAND = 'jobRecordUpdateUnlessFinished';
 
 /** Reads and updates job records. Updates are field-wise, so concurrent writers never clobber each other. */
 export class JobRecords {
   readonly keys: QueueKeys;
   constructor(private readonly client: Valkey, prefix?: string, private readonly ttlSeconds = 7 * 86_400) {
     this.keys = queueKeys(prefix);
+    // EVALSHA, as the queue's scripts (job-queue.ts): a job's path runs this twice, and EVAL would
+    // send and hash the script's text each time.
+    if (!(client as unknown as Record<string, unknown>)[UPDATE_COMMAND]) client.defineCommand(UPDATE_COMMAND, { numberOfKeys: 1, lua: UPDATE_UNLESS_FINISHED });
   }
 
   async update(jobId: number, runAttempt: number, fields: Partial<Omit<JobRecord, 'stages'>>, stages: Partial<Record<Stage, number>> = {}): Promise<void> {
@@ -68,7 +72,8 @@ export class JobRecords {
     const flat: string[] = [];
     for (const [k, v] of [...Object.entries(fields), ...Object.entries(stages)]) if (v !== undefined) flat.push(k, String(v));
     const key = this.keys.record(jobId, runAttempt);
-    return (await this.client.eval(UPDATE_UNLESS_FINISHED, 1, key, this.ttlSeconds, ...flat)) === 1;
+    const update = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<number>>)[UPDATE_COMMAND]!;
+    return (await update.call(this.client, key, this.ttlSeconds, ...flat)) === 1;
   }
 
   /** Stamps a stage only if it is not stamped yet (the first observation wins). */
