@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseCsvTrace } from '../../sim/what-if/csv.ts';
-import { main, type Report } from '../../sim/what-if/cli.ts';
+import { main, renderReport, type Report } from '../../sim/what-if/cli.ts';
+import { chooseWindow, TraceError, type RecordedJob } from '../../sim/what-if/records.ts';
 import { applySet, parseSet } from '../../sim/what-if/set.ts';
 import { readValkeyTrace } from '../../sim/what-if/valkey.ts';
 import { REPO_ROOT } from '../../sim/local.ts';
@@ -127,6 +128,49 @@ describe('npm run what-if', function () {
     });
   });
 
+  describe('the window: the last N whole UTC days, said plainly when days are missing or capped', () => {
+    const DAY = 86_400_000;
+    const D0 = Date.UTC(2026, 10, 20);
+    const job = (t: number): RecordedJob => ({ createdAt: t, startedAt: t + 5_000, runMs: 60_000, labels: ['runs-fleet'], source: 'x' });
+
+    it('drops leading days before the first job, replays quiet days inside the span and names them', () => {
+      const jobs = [job(D0 + 9 * 3_600_000), job(D0 + 3 * DAY + 3_600_000)];
+      const { window, jobs: kept } = chooseWindow(jobs, 7, { maxJobs: 100, what: 'w' });
+      assert.equal(window.from, D0);
+      assert.equal(window.days, 4);
+      assert.equal(kept.length, 2);
+      assert.deepEqual(window.notes, ['no jobs before 2026-11-20: replaying 4 day(s), not 7', 'no jobs on 2026-11-21, 2026-11-22: replayed as quiet days (only the warm pools cost)']);
+    });
+
+    it('--days shorter than the span keeps the newest days; Valkey\'s "now" ends the window today', () => {
+      const jobs = [job(D0 + 1_000), job(D0 + 2 * DAY + 1_000)];
+      assert.equal(chooseWindow(jobs, 1, { maxJobs: 100, what: 'w' }).jobs.length, 1);
+      assert.throws(() => chooseWindow(jobs, 2, { now: D0 + 9 * DAY, maxJobs: 100, what: 'Valkey x' }),
+        (e: unknown) => e instanceof TraceError && /^Valkey x: no jobs in the last 2 day\(s\) \(2026-11-28 to 2026-11-29\); the newest is from 2026-11-22/.test(e.message));
+    });
+
+    it('over --max-jobs, drops the oldest days until it fits and says so', () => {
+      const jobs = [0, 1, 2].flatMap((d) => [job(D0 + d * DAY + 1), job(D0 + d * DAY + 2)]);
+      const { window, jobs: kept } = chooseWindow(jobs, 7, { maxJobs: 3, what: 'w' });
+      assert.equal(window.days, 1);
+      assert.equal(kept.length, 2);
+      assert.match(window.notes.join('\n'), /more than --max-jobs 3 jobs: replaying only the newest 1 day\(s\) from 2026-11-22 \(2 jobs\)/);
+    });
+  });
+
+  it('prints current, proposed and the delta per row', () => {
+    const o = { jobs: 10, p50StartS: 2, p95StartS: 130.64, coldStarts: 4, warmHitRate: 0.6, neverStarted: 0, nodesLaunched: 3, nodeUsdPerDay: 7.851, idleUsdPerDay: 2.3, wallMs: 1 };
+    const text = renderReport({
+      stack: 'dev', stackFile: 'Pulumi.dev.yaml', changes: ['pools[0].min=4'], source: 'jobs.csv (10 rows)', window: { from: '2026-11-24', days: 1, notes: [] }, skipped: {},
+      current: o, proposed: { ...o, p95StartS: 40, coldStarts: 1, nodeUsdPerDay: 9.9 }, recorded: { p50StartS: 3, p95StartS: 50 },
+    });
+    assert.match(text, /^runs-fleet what-if: stack "dev" \(Pulumi\.dev\.yaml\), change --set pools\[0\]\.min=4\n/);
+    assert.match(text, /\n {2}p95 start \(s\) +130\.6 +40\.0 +-90\.6\n/);
+    assert.match(text, /\n {2}cold starts +4 +1 +-3\n/);
+    assert.match(text, /\n {2}node \$\/day +7\.85 +9\.90 +\+2\.05\n/);
+    assert.match(text, /\n {2}jobs +10 +10 +0\n/);
+  });
+
   describe('replays', function () {
     // Two replays of a simulated day each (two worker threads, ~40-80 s on 2 shared cores).
     this.timeout(400_000);
@@ -204,6 +248,12 @@ describe('npm run what-if', function () {
       } finally {
         conns.closeAll();
       }
+    });
+
+    it('a Valkey with no records under the prefix: says so, with the likely fix', async () => {
+      const r = await run(['--stack-file', stackFile, '--valkey-url', testValkeyUrl(), '--prefix', uniquePrefix('empty'), '--set', 'pools[0].min=4']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /holds no job records under prefix empty-\w+: is --prefix the deployment's/);
     });
 
     it('an unreachable Valkey: exit 1 naming the host, not a stack trace', async () => {
