@@ -12,7 +12,7 @@ import { createLogger, silentLogger, type Logger } from '../runtime/log.ts';
 import type { OrchestratorOptions } from '../runtime/orchestrator.ts';
 import { ConfigError } from '../runtime/util/errors.ts';
 import type { Status } from '../runtime/status/collect.ts';
-import { fetchStatus, localModeStateFile } from '../runtime/status/cli.ts';
+import { fetchStatus, localModeStateFile, type LocalModeState } from '../runtime/status/cli.ts';
 import { prettyLogStream } from './pretty-log.ts';
 import { startControlServer, type ControlServer } from './demo/control-server.ts';
 import { FlowTracker, type TrackedJob } from './demo/flow.ts';
@@ -302,7 +302,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const stateFile = localModeStateFile();
   const o = local.stack.orchestrators[0]!;
   mkdirSync(dirname(stateFile), { recursive: true });
-  writeFileSync(stateFile, JSON.stringify({ pid: process.pid, url: o.privateUrl }));
+  writeFileSync(stateFile, JSON.stringify({ pid: process.pid, url: o.privateUrl, valkeyUrl: local.stack.valkeyUrl, prefix: local.stack.queuePrefix } satisfies LocalModeState));
   say(`runs-fleet: waiting up to ${POOL_WAIT_MS / 1000} s for the warm pools (a leader is elected, then placeholder nodes launch)…`);
   const pools = await Promise.race([local.waitForWarmPools(POOL_WAIT_MS), signalled.then(() => undefined)]);
   if (pretty) process.stdout.write(`\n${local.banner(pools)}\n`);

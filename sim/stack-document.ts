@@ -28,9 +28,10 @@ const PLACEHOLDER_SECRET = 'local-mode-placeholder-secret';
  * Reads `Pulumi.<stack>.yaml`, validates its `runs-fleet:*` keys with the program's own
  * parseStackConfig and renders the document with the program's renderConfigDocument, so
  * local mode runs exactly the document the stack would deploy. Errors name the file and
- * the config path to fix.
+ * the config path to fix. `edit` changes the `runs-fleet:*` settings (keys without the prefix)
+ * before they are validated.
  */
-export function loadStackDocument(file: string): StackDocument {
+export function loadStackDocument(file: string, edit?: (raw: Record<string, unknown>) => Record<string, unknown>): StackDocument {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -50,11 +51,13 @@ export function loadStackDocument(file: string): StackDocument {
   for (const [key, value] of Object.entries(config)) {
     if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = withoutSecureLeaves(value, key.slice(PROJECT.length + 1));
   }
+  // `npm run what-if --set`: a proposed change goes through the same validation as the file itself.
+  const edited = edit ? edit(raw) : raw;
   const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(basename(file))?.[1] ?? 'local';
   const region = typeof config['aws:region'] === 'string' ? (config['aws:region'] as string) : undefined;
   let cfg;
   try {
-    cfg = parseStackConfig(raw, { stack, region });
+    cfg = parseStackConfig(edited, { stack, region });
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.problems.map((p) => `${file}: ${p}`));
     throw err;

@@ -13,7 +13,7 @@ import { createRegistry } from '../../runtime/metrics/registry.ts';
 import type { QueuedJob } from '../../runtime/queue/types.ts';
 import { systemClock } from '../../runtime/util/clock.ts';
 import { retry } from '../../runtime/util/retry.ts';
-import { nodePoolsFromConfig, seedPriorityClasses, startSimCluster, type SimCluster, type VirtualClock } from '../../sim/k8s/index.ts';
+import { nodePoolsFromConfig, seedPriorityClasses, startSimCluster, type FromConfigOptions, type SimCluster, type VirtualClock } from '../../sim/k8s/index.ts';
 import type { NodeCostReport } from '../../sim/k8s/controllers/node-cost.ts';
 import { Meter, type RunnerStart } from './meter.ts';
 import {
@@ -38,6 +38,14 @@ export interface ReplayOptions {
   seed?: number;
   /** Sees every controller pass (for diagnosis). */
   onPass?: (at: number, result: ReconcileResult) => void;
+  /**
+   * The cluster's NodePools, as nodePoolsFromConfig takes them. Default: the bench's (WhenEmpty
+   * after CONSOLIDATE_AFTER_MS, up to MAX_RUNNERS_PER_NODE runners a node); `npm run what-if`
+   * passes the stack's own (its consolidateAfter and system nodes, the classes' runnersPerNode).
+   */
+  cluster?: FromConfigOptions;
+  /** Called about every virtual hour with the virtual time and the jobs created so far (progress of a long replay). */
+  onProgress?: (at: number, created: number) => void;
 }
 
 export interface JobStart {
@@ -79,7 +87,8 @@ export interface ControllerLog {
   firstCostCapAt?: number;
 }
 
-const MAX_STEPS = 200_000;
+/** A day of 15 s ticks is 5,760 steps and each arrival one more; the bound only stops a runaway loop. */
+const MIN_MAX_STEPS = 200_000;
 
 export async function replayTrace(trace: Trace, policy: Policy, options: ReplayOptions = {}): Promise<ReplayResult> {
   const wallStart = performance.now();
@@ -92,7 +101,7 @@ export async function replayTrace(trace: Trace, policy: Policy, options: ReplayO
     seed: options.seed ?? 1,
     namespaces: [NAMESPACE],
     recordEvents: false,
-    nodePools: nodePoolsFromConfig(policy.doc, { consolidateAfterMs: CONSOLIDATE_AFTER_MS, maxRunnersPerNode: MAX_RUNNERS_PER_NODE }),
+    nodePools: nodePoolsFromConfig(policy.doc, options.cluster ?? { consolidateAfterMs: CONSOLIDATE_AFTER_MS, maxRunnersPerNode: MAX_RUNNERS_PER_NODE }),
     timings: TIMINGS,
     // The runner container runs for the job's duration; the dind sidecar until the runner exits.
     containerRunMs: (pod, c) => (c.name === RUNNER_CONTAINER ? runMs.get(pod.metadata.labels?.[LABEL.jobId] ?? '') : undefined),
@@ -106,7 +115,7 @@ export async function replayTrace(trace: Trace, policy: Policy, options: ReplayO
     seedPriorityClasses(sim.api, policy.doc);
     const kube = await createKubeClients(sim.makeKubeConfig());
     try {
-      const driver = new Driver(sim, kube, policy, options.onPass);
+      const driver = new Driver(sim, kube, policy, options.onPass, options.onProgress);
       await driver.setUp();
       const passes = await driver.run(trace, meter, end + drainMs, (at) => {
         if (at >= trace.startAt && !costs.atStart) costs.atStart = sim.nodeCost();
@@ -142,6 +151,7 @@ class Driver {
     private readonly kube: KubeClients,
     private readonly policy: Policy,
     private readonly onPass?: ReplayOptions['onPass'],
+    private readonly onProgress?: ReplayOptions['onProgress'],
   ) {
     if (policy.controller) {
       this.registry = createRegistry();
@@ -179,7 +189,10 @@ class Driver {
       log.reasonMinutes[reason] = (log.reasonMinutes[reason] ?? 0) + CONTROLLER_INTERVAL_MS / 60_000;
       if (reason === 'cost_cap' && log.firstCostCapAt === undefined) log.firstCostCapAt = at - trace.startAt;
     };
-    for (let step = 0; step < MAX_STEPS; step++) {
+    // Each tick and each arrival is a step; twice that (drain included) before it counts as a runaway.
+    const maxSteps = Math.max(MIN_MAX_STEPS, 2 * (Math.ceil((horizon - tick) / CONTROLLER_INTERVAL_MS) + trace.jobs.length));
+    let reported = tick;
+    for (let step = 0; step < maxSteps; step++) {
       const arrival = next < trace.jobs.length ? trace.startAt + trace.jobs[next]!.at : Number.POSITIVE_INFINITY;
       const t = Math.min(arrival, tick);
       if (t >= horizon || (t >= end && meter.started() >= trace.jobs.length)) {
@@ -188,6 +201,10 @@ class Driver {
       }
       await clock.advanceTo(t);
       onInstant(t);
+      if (this.onProgress && t - reported >= 3_600_000) {
+        reported = t;
+        this.onProgress(t, next);
+      }
       while (next < trace.jobs.length && trace.startAt + trace.jobs[next]!.at <= t) await this.createRunner(trace.jobs[next++]!);
       if (tick <= t) {
         tick += CONTROLLER_INTERVAL_MS;
@@ -205,7 +222,7 @@ class Driver {
         }
       }
     }
-    throw new Error(`replay ${trace.name}/${this.policy.name}: more than ${MAX_STEPS} steps`);
+    throw new Error(`replay ${trace.name}/${this.policy.name}: more than ${maxSteps} steps`);
   }
 
   private scheduledReplicas = -1;
@@ -230,7 +247,7 @@ class Driver {
   /** As the orchestrator's provisioner: labels → request → class, then the Secret and Job in parallel, then the Job adopts the Secret. */
   private async createRunner(j: TraceJob): Promise<void> {
     const { doc } = this.policy;
-    const labels = [`runs-fleet=${j.runId}/runner=${CLASS}`];
+    const labels = j.labels ?? [`runs-fleet=${j.runId}/runner=${CLASS}`];
     const request = parseRunsOn(labels, doc.aliases);
     if (!request) throw new Error(`labels ${labels.join(',')} are not a runs-fleet request`);
     const now = this.sim.clock.now();
@@ -238,8 +255,9 @@ class Driver {
       jobId: j.jobId, runId: j.runId, runAttempt: 1, repository: 'bench/app', owner: 'bench', repo: 'app', org: 'bench', installationId: 1,
       labels, request, deliveryId: `d-${j.jobId}`, workflowName: 'ci', jobName: `job-${j.jobId}`, receivedAt: now, enqueuedAt: now,
     };
+    const runner = resolveRunner(request, doc);
     const objects = buildRunnerObjects({
-      job, runner: resolveRunner(request, doc), doc, namespace: NAMESPACE, runnerName: `rf-${CLASS}-${j.jobId}-1`, encodedJitConfig: 'bench-not-a-jit-config',
+      job, runner, doc, namespace: NAMESPACE, runnerName: `rf-${runner.className}-${j.jobId}-1`, encodedJitConfig: 'bench-not-a-jit-config',
     });
     const { core, batch } = this.kube;
     const [created] = await Promise.all([

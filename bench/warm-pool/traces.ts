@@ -15,7 +15,7 @@ export const TRACE_DAY = Date.UTC(2026, 10, 23, 0, 0, 0);
 const MAX_EVENTS = 20_000;
 
 /** `build`: a pipeline's first job; `fan-out`: the test matrix queued when that build completes. */
-export type JobSource = 'push' | 'matrix' | 'scheduled' | 'build' | 'fan-out';
+export type JobSource = 'push' | 'matrix' | 'scheduled' | 'build' | 'fan-out' | 'recorded';
 
 export interface TraceJob {
   /** Milliseconds after the start of the day the webhook arrives. */
@@ -27,6 +27,8 @@ export interface TraceJob {
   /** How long the job runs once its runner is up. */
   runMs: number;
   source: JobSource;
+  /** The job's runs-on labels (a recorded job's, in `npm run what-if`); the bench's one class when absent. */
+  labels?: string[];
 }
 
 export interface RunMinutes {

@@ -36,15 +36,23 @@ export function localModeStateFile(env: NodeJS.ProcessEnv = process.env): string
 export interface LocalModeState {
   pid: number;
   url: string;
+  /** Its Valkey and key prefix (`npm run what-if` reads the job records there); absent in files of older local modes. */
+  valkeyUrl?: string;
+  prefix?: string;
 }
 
 /** The running local mode's orchestrator URL, or undefined (no file, or its process is gone). */
 export function findLocalMode(file = localModeStateFile()): string | undefined {
+  return findLocalModeState(file)?.url;
+}
+
+/** The running local mode's state, or undefined (no file, or its process is gone). */
+export function findLocalModeState(file = localModeStateFile()): LocalModeState | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as LocalModeState;
     process.kill(state.pid, 0);
-    return state.url;
+    return state;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { main as plan } from '../../infra/plan.ts';
 import { main as status } from '../../runtime/status/cli.ts';
 import { main as demo } from '../../sim/demo.ts';
+import { main as whatIf } from '../../sim/what-if/cli.ts';
 import { main as start, REPO_ROOT } from '../../sim/local.ts';
 
 type Result = { code: number | null; stdout: string; stderr: string };
@@ -38,6 +39,7 @@ const COMMANDS: Array<[script: string, run: Command]> = [
   ['npm start', io(start)],
   ['npm run demo', io(demo)],
   ['npm run plan', inProcess(plan)],
+  ['npm run what-if', inProcess((argv, out, err) => whatIf(argv, out, err, { env: {} }))],
   ['npm run status', inProcess(status)],
   ['npm run orchestrator', spawned('runtime/main.ts')],
   ['npm run sim', spawned('sim/cli.ts')],
@@ -59,7 +61,7 @@ describe('every command: a full --help, and unknown flags exit 2 with the usage'
     });
   }
 
-  for (const [script, run] of COMMANDS.slice(0, 3)) {
+  for (const [script, run] of COMMANDS.slice(0, 4)) {
     it(`${script}: --stack NAME and --stack-file PATH as everywhere; a file given to --stack is refused with the fix`, async () => {
       const help = await run(['--help']);
       assert.match(help.stdout, /-s, --stack NAME +the Pulumi stack: its config is Pulumi\.NAME\.yaml/);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_USAGE, parseCommandLine, resolveStack, STACK_OPTIONS, UsageError } from '../../runtime/util/cli.ts';
 import { REPO_ROOT } from '../../sim/local.ts';
+import { main as whatIf } from '../../sim/what-if/cli.ts';
 
 describe('one grammar for every command (runtime/util/cli.ts)', () => {
   let tmp: string;
@@ -36,6 +37,13 @@ describe('one grammar for every command (runtime/util/cli.ts)', () => {
       assert.throws(() => resolveStack(values, REPO_ROOT), (e: unknown) => e instanceof UsageError && message.test(e.message));
     });
   }
+
+  it('npm run what-if resolves --stack / --stack-file with resolveStack too, before it reads any trace', async () => {
+    let err = '';
+    const code = await whatIf(['--stack-file', join(tmp, 'no-such.yaml'), '--csv', 'no-such.csv', '--set', 'pools[0].min=4'], () => {}, (s) => { err += s; }, { env: {} });
+    assert.equal(code, EXIT_USAGE);
+    assert.match(err, /^--stack-file .*no-such\.yaml: .* does not exist; pass the path of a Pulumi stack file.*\n\nUsage: npm run what-if/s);
+  });
 
   it('prints the usage on --help (exit 0) and the problem plus the usage on an unknown flag (exit 2)', () => {
     let out = '';
