@@ -36,7 +36,7 @@ export class NotReplicatedError extends Error {
 }
 
 interface Scripts {
-  enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number, receivedAt: number): Promise<string | null>;
+  enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number, receivedAt: number, labels: string): Promise<string | null>;
   deadLetter(jobs: string, dead: string, record: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number, maxLen: number): Promise<number>;
   replay(jobs: string, dead: string, record: string, deadId: string, payload: string, at: number, recordTtl: number): Promise<string | null>;
   trimAcked(jobs: string, group: string): Promise<number>;
@@ -94,7 +94,7 @@ export class JobQueue {
   async enqueue(job: QueuedJob): Promise<EnqueueResult> {
     const id = await this.scripts.enqueueOnce(
       this.keys.dedupe(job.jobId, job.runAttempt), this.keys.jobs, this.keys.record(job.jobId, job.runAttempt),
-      this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl, job.receivedAt,
+      this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl, job.receivedAt, JSON.stringify(job.labels),
     );
     await this.awaitReplicas();
     return id ? { status: 'enqueued', id } : { status: 'duplicate' };

@@ -22,6 +22,8 @@ export interface JobRecord {
   /** `org` or `repo`: where the JIT runner was registered. */
   scope?: string;
   installationId?: string;
+  /** The job's `runs-on` labels as a JSON array (written at enqueue). */
+  labels?: string;
   /** warm (scheduled on an existing node) or cold (waited for a new node). */
   start?: 'warm' | 'cold';
   failure?: string;

@@ -4,13 +4,15 @@
  */
 
 /**
- * KEYS: dedupe, jobs stream, job record. ARGV: dedupe ttl s, payload json, enqueuedAt, record ttl s, receivedAt.
- * The dedupe marker and the stream entry are written together or not at all.
+ * KEYS: dedupe, jobs stream, job record. ARGV: dedupe ttl s, payload json, enqueuedAt, record ttl s, receivedAt,
+ * labels json. The dedupe marker and the stream entry are written together or not at all. The
+ * record keeps the labels because the stream entry is trimmed once acked, and `what-if` replays
+ * recorded jobs by their labels under a proposed config.
  */
 export const ENQUEUE_ONCE = `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   local id = redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
-  redis.call('HSET', KEYS[3], 'status', 'queued', 'entryId', id, 'receivedAt', ARGV[5], 'enqueuedAt', ARGV[3])
+  redis.call('HSET', KEYS[3], 'status', 'queued', 'entryId', id, 'receivedAt', ARGV[5], 'enqueuedAt', ARGV[3], 'labels', ARGV[6])
   redis.call('EXPIRE', KEYS[3], ARGV[4])
   return id
 end

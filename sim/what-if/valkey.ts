@@ -5,10 +5,9 @@ import { skip, type RecordedJob, type Skipped } from './records.ts';
 /**
  * The orchestrator's own job records (runtime/queue/job-records.ts: one hash per job id + run
  * attempt, kept 7 days): found with SCAN (never KEYS, which blocks a live Valkey) and read with
- * the same JobRecords.get the orchestrator uses. Read-only. A record has no labels (the stream
- * entry that had them is trimmed once acked), but it has the class (and pool) the job was
- * resolved to, which is what the replay needs: the job is replayed as
- * `runs-fleet/runner=<class>[/pool=<pool>]`.
+ * the same JobRecords.get the orchestrator uses. Read-only. A job is replayed by the labels the
+ * ingress recorded, so a proposed alias or class change re-routes it; a record written before
+ * labels were kept is replayed by the class (and pool) it resolved to.
  */
 
 export interface ValkeyTrace {
@@ -57,6 +56,16 @@ function toJob(r: JobRecord, key: string, since: number, skipped: Skipped): Reco
   if (started === undefined) { skip(skipped, `never started (status ${r.status ?? 'unknown'})`); return undefined; }
   const ended = finishedAt ?? (r.completedOnGitHubAt ? Number(r.completedOnGitHubAt) : undefined);
   if (ended === undefined || !Number.isFinite(ended)) { skip(skipped, 'still running (no finishedAt)'); return undefined; }
-  const label = `runs-fleet/runner=${r.className}${r.pool ? `/pool=${r.pool}` : ''}`;
-  return { createdAt: receivedAt, startedAt: started, runMs: Math.max(0, ended - started), labels: [label], source: `record ${key}` };
+  return { createdAt: receivedAt, startedAt: started, runMs: Math.max(0, ended - started), labels: recordedLabels(r), source: `record ${key}` };
+}
+
+/** The labels the ingress recorded; a record from before they were kept is replayed by the class it resolved to. */
+function recordedLabels(r: JobRecord): string[] {
+  if (r.labels) {
+    try {
+      const parsed: unknown = JSON.parse(r.labels);
+      if (Array.isArray(parsed) && parsed.every((l) => typeof l === 'string')) return parsed;
+    } catch {}
+  }
+  return [`runs-fleet/runner=${r.className}${r.pool ? `/pool=${r.pool}` : ''}`];
 }

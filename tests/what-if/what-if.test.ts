@@ -227,6 +227,13 @@ describe('npm run what-if', function () {
         assert.equal(read.jobs.length, 86);
         assert.deepEqual([...read.skipped], [['never got a runner (status rejected)', 1]]);
         assert.deepEqual(read.jobs.map((j) => j.runMs).sort(), csv.map((j) => j.runMs).sort());
+        // The labels the ingress recorded, not the class they resolved to: a proposed alias change re-routes them.
+        assert.deepEqual(read.jobs.map((j) => JSON.stringify(j.labels)).sort(), csv.map((j) => JSON.stringify(j.labels)).sort());
+        // A record from before labels were kept is replayed by its class and pool.
+        await records.update(9998, 1, { status: 'job_created', className: '4cpu-linux-arm64', pool: 'default' }, { receivedAt: FIXTURE_EVENING - 3_600_000, runningAt: FIXTURE_EVENING - 3_590_000, finishedAt: FIXTURE_EVENING - 3_000_000 });
+        const withOld = await readValkeyTrace(client, prefix, FIXTURE_EVENING - 7 * 86_400_000);
+        assert.deepEqual(withOld.jobs.find((j) => j.source === `record ${records.keys.record(9998, 1)}`)?.labels, ['runs-fleet/runner=4cpu-linux-arm64/pool=default']);
+        await client.del(records.keys.record(9998, 1));
 
         // Records older than --days: a clear message, nothing replayed.
         const stale = await run(['--stack-file', stackFile, '--valkey-url', testValkeyUrl(), '--prefix', prefix, '--days', '3', '--set', 'pools[0].min=4'], { now: FIXTURE_EVENING + 10 * 86_400_000 });
