@@ -4,9 +4,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocal, REPO_ROOT, type LocalMode } from '../../sim/local.ts';
+import { startLocal, DEFAULT_STACK_FILE, REPO_ROOT, type LocalMode } from '../../sim/local.ts';
+import { loadStackDocument } from '../../sim/stack-document.ts';
 import { RUNNER_NAMESPACE } from '../../sim/stack.ts';
 import { eventually } from '../support/eventually.ts';
+import { floorsSince } from '../support/floors.ts';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 /** Where a spawned local mode tells `npm run status` its URL: not the user's own ~/.cache/runs-fleet. */
@@ -105,6 +107,7 @@ describe('npm start as a process', function () {
   it('prints where the webhook listens, takes a job from the printed curl command, and stops cleanly on SIGTERM', async () => {
     // --pretty: the human screen although stdout is a pipe here (JSON otherwise, see the next test).
     const child = spawn(TSX, ['sim/local.ts', '--time-scale', '0.01', '--job-seconds', '0', '--pretty'], { cwd: REPO_ROOT, env: LOCAL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const since = Date.now();
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
     child.stderr.resume();
@@ -112,7 +115,9 @@ describe('npm start as a process', function () {
     try {
       // The banner waits for the warm pools (leader election, then placeholder nodes).
       await eventually(() => stdout, (s) => s.includes('Stop: Ctrl-C'), 40_000, 50);
-      assert.match(stdout, /warm pools +ready after [\d.]+ s: default 2\/2, small 1\/1, amd64 0\/0/);
+      const def = loadStackDocument(DEFAULT_STACK_FILE).doc.pools.find((p) => p.name === 'default')!;
+      const held = floorsSince(def, since).map((n) => `${n}\\/${n}`).join('|');
+      assert.match(stdout, new RegExp(`warm pools +ready after [\\d.]+ s: default (${held}), small 1\\/1, amd64 0\\/0`));
       assert.match(stdout, /installation 1 \(every owner and repository\): a webhook you sign by hand must carry "installation": \{"id": 1\}/);
       const webhook = /POST (http:\/\/127\.0\.0\.1:\d+\/webhook)/.exec(stdout)?.[1];
       assert.ok(webhook, 'the banner names the webhook URL');
