@@ -76,13 +76,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(configFile, JSON.stringify(options.doc, null, 2));
     const keyFile = join(dir, 'app.pem');
     writeFileSync(keyFile, github.privateKeyPem, { mode: 0o600 });
+    // A double playing several Apps: the orchestrator gets them all, as RUNS_FLEET_GITHUB_APPS_FILE (the
+    // deployment's apps.json), each with its own key file; webhooks come signed with the one secret.
+    let appsEnv: Record<string, string> = { RUNS_FLEET_WEBHOOK_SECRET: webhookSecret, RUNS_FLEET_GITHUB_APP_ID: String(github.appId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: keyFile };
+    if (github.apps.length > 1) {
+      const appsFile = join(dir, 'apps.json');
+      const list = github.apps.map((a, i) => {
+        const file = join(dir, `app-${i + 1}.pem`);
+        writeFileSync(file, a.privateKeyPem, { mode: 0o600 });
+        return { appId: String(a.appId), privateKeyFile: file, webhookSecret };
+      });
+      writeFileSync(appsFile, JSON.stringify(list, null, 2), { mode: 0o600 });
+      appsEnv = { RUNS_FLEET_GITHUB_APPS_FILE: appsFile };
+    }
     const queuePrefix = options.queuePrefix ?? `local-${randomUUID().slice(0, 8)}`;
     const orchestrators: Orchestrator[] = [];
     const addReplica = async (overrides: OrchestratorOptions = {}) => {
       const i = orchestrators.length;
       const env = loadEnv({
-        RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_WEBHOOK_SECRET: webhookSecret, RUNS_FLEET_VALKEY_URL: valkeyUrl,
-        RUNS_FLEET_GITHUB_APP_ID: String(github.appId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: keyFile,
+        RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_VALKEY_URL: valkeyUrl, ...appsEnv,
         RUNS_FLEET_GITHUB_API_URL: github.url, RUNS_FLEET_RUNNER_NAMESPACE: RUNNER_NAMESPACE,
         RUNS_FLEET_SYSTEM_NAMESPACE: SYSTEM_NAMESPACE, RUNS_FLEET_CONFIG_FILE: configFile, RUNS_FLEET_POD_NAME: `orchestrator-${i}`,
         ...options.env,

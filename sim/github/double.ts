@@ -78,7 +78,7 @@ export interface GitHubDoubleStats {
   /** Most secondary-limit points accepted in any window, per `identity route` key. */
   peakSecondaryPoints: Record<string, number>;
   /** Per App id: authenticated requests, and the rate-limit refusals its JWT or installations got. */
-  byApp: Record<string, { requests: number; rateLimited: { primary: number; secondary: number } }>;
+  byApp: Record<string, { requests: number; calls: Record<string, number>; rateLimited: { primary: number; secondary: number } }>;
 }
 
 /** What a caller needs to act as one of the double's Apps. */
@@ -163,7 +163,7 @@ interface AppKey {
 interface Internals {
   state: GitHubState;
   apps: AppKey[];
-  byApp: Map<number, { requests: number; primary: number; secondary: number }>;
+  byApp: Map<number, { requests: number; calls: Map<string, number>; primary: number; secondary: number }>;
   primary: PrimaryBudgets;
   secondary: SecondaryLimits;
   faults: FaultInjector;
@@ -271,7 +271,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const internals: Internals = {
     state,
     apps: apps.map((a) => ({ appId: a.appId, publicKey: createPublicKey(a.privateKeyPem), issuers: [String(a.appId), a.clientId] })),
-    byApp: new Map(apps.map((a) => [a.appId, { requests: 0, primary: 0, secondary: 0 }])),
+    byApp: new Map(apps.map((a) => [a.appId, { requests: 0, calls: new Map(), primary: 0, secondary: 0 }])),
     primary: new PrimaryBudgets({ limit: 5000, windowMs: 3_600_000, status: 403, ...options.primary }),
     secondary: new SecondaryLimits({ points: 900, windowMs: 60_000, concurrency: 100, status: 403, ...options.secondary }),
     faults: new FaultInjector(),
@@ -389,7 +389,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       injectedFaults: internals.faults.injected,
       tokensIssued: state.tokensIssued,
       peakSecondaryPoints: Object.fromEntries(internals.secondary.peakPoints),
-      byApp: Object.fromEntries([...internals.byApp].map(([id, c]) => [String(id), { requests: c.requests, rateLimited: { primary: c.primary, secondary: c.secondary } }])),
+      byApp: Object.fromEntries([...internals.byApp].map(([id, c]) => [String(id), { requests: c.requests, calls: Object.fromEntries(c.calls), rateLimited: { primary: c.primary, secondary: c.secondary } }])),
     }),
     async stop() {
       await Promise.allSettled([...pending]);
@@ -467,7 +467,10 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
   if (typeof identity === 'string') return respond(res, { status: 401, body: errorBody(identity, 401) }, anonymous);
   const who = identityKey(identity);
   const perApp = d.byApp.get(identity.appId);
-  if (perApp) perApp.requests++;
+  if (perApp) {
+    perApp.requests++;
+    perApp.calls.set(route.id, (perApp.calls.get(route.id) ?? 0) + 1);
+  }
   const refused = (kind: 'primary' | 'secondary') => {
     d.counters[kind]++;
     if (perApp) perApp[kind]++;
