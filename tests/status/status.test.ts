@@ -40,6 +40,9 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     const def = s.pools.value.find((p) => p.name === 'default')!;
     assert.equal(def.desired, doc.pools.find((p) => p.name === 'default')!.min, 'the default pool holds its min placeholders when idle');
     assert.equal(typeof s.github.value.remaining.core, 'number', 'the installation token call left a core budget');
+    // The budget is also shown per App, by its id (the local stack has one App).
+    const app = s.github.value.apps[String(local.stack.github.appId)];
+    assert.ok(app && app.requests > 0 && typeof app.remaining.core === 'number', JSON.stringify(s.github.value.apps));
   });
 
   it('counts jobs in flight, warm-pool hits and dead letters as jobs arrive', async () => {
@@ -74,7 +77,7 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     assert.equal(text.code, 0, text.err);
     for (const want of [/^runs-fleet status at .* — answered by orchestrator-0 \(the leader\)$/m, /^Queue +\d+ waiting, \d+ in flight, \d+ dead letters?;/m,
       /dead letter job \d+ octo-org\/app: /, /^Warm pools POOL +CLASS +MIN\.\.MAX +DESIRED +READY +HITS +MISSES$/m, /^ +default +4cpu-linux-arm64 +2\.\.10 +2 +2 +\d+ +\d+$/m,
-      /^GitHub +budget left: core \d+/m, /^Leader +orchestrator-0, renewed \d+ s ago/m]) assert.match(text.out, want);
+      /^GitHub +budget left: core \d+/m, new RegExp(`^ +App ${local.stack.github.appId}: \\d+ requests, budget left core \\d+`, 'm'), /^Leader +orchestrator-0, renewed \d+ s ago/m]) assert.match(text.out, want);
     const screen = (t: string) => t.split('\n').slice(1).join('\n').replace(/renewed \d+ s/, 'renewed N s').replace(/for \d+ s/g, 'for N s');
     assert.equal(screen(await (await fetch(`${url}/status?format=text`)).text()), screen(text.out), 'the HTTP text is the screen');
 
