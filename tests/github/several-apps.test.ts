@@ -94,10 +94,8 @@ describe('github/several Apps (client, shared limiter and double)', () => {
   it('each App\'s budget is shared by two replicas: no refusal, both Apps near their own limit', async () => {
     const secondary = { points: 100, windowMs: 1_000 };
     await start({ secondary }, systemClock);
-    const [r1, r2]: GitHubClient[] = [
-      await h.client(double, { clock: systemClock, apps: appsOf(double), limiterOptions: { secondary } }),
-      await h.client(double, { clock: systemClock, apps: appsOf(double), limiterOptions: { secondary } }),
-    ];
+    const r1: GitHubClient = await h.client(double, { clock: systemClock, apps: appsOf(double), limiterOptions: { secondary } });
+    const r2: GitHubClient = await h.client(double, { clock: systemClock, apps: appsOf(double), limiterOptions: { secondary } });
     const n = 30;
     await Promise.all(Array.from({ length: n }, (_, i) => [r1.generateJitConfig(jit('acme', `r1-${i}`)), r2.generateJitConfig(jit('acme', `r2-${i}`))]).flat());
     const stats = double.stats();
