@@ -509,7 +509,7 @@ export class GitHubClient {
     );
     const candidates = found.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
     if (candidates.length) return candidates;
-    // No App answered for it. A job's own installation (unknown App) is still tried with the first App, as with one App.
+    // No App is installed there: a lookup that failed (not a 404) says why, else it is not found.
     const failed = found.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     throw new PermanentError('github_not_found', `GitHub get installation: no configured App is installed on ${repo ? `${target.owner}/${repo}` : target.owner} (404)`);
