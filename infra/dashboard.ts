@@ -45,7 +45,7 @@ export const DASHBOARD_PANELS: readonly Panel[] = [
   },
   {
     title: 'GitHub budget remaining', unit: 'short',
-    queries: [{ kind: 'gauge', metric: 'runs_fleet_github_rate_limit_remaining', by: ['resource'], agg: 'max', legend: '{{resource}}' }],
+    queries: [{ kind: 'gauge', metric: 'runs_fleet_github_rate_limit_remaining', by: ['app', 'resource'], agg: 'max', legend: 'App {{app}} {{resource}}' }],
   },
   {
     title: 'Rate-limit waits and dead letters', unit: 'ops', queries: [

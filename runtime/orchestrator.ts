@@ -121,8 +121,10 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
   const limiter = new GitHubRateLimiter({
     valkey: command, keyPrefix: `${prefix}:github:`, clock, metrics: githubMetrics, logger: log, secondary: options.githubSecondaryLimit,
   });
+  // Every configured App: installation calls go through whichever App installed on the org has room in its limit.
   const github = new GitHubClient({
-    appId: env.githubAppId, privateKey: env.githubPrivateKey, apiUrl: env.githubApiUrl, limiter, clock, logger: log,
+    apps: env.githubApps.map((a) => ({ appId: a.appId, privateKey: a.privateKey, installations: a.installations })),
+    apiUrl: env.githubApiUrl, limiter, clock, logger: log,
     metrics: githubMetrics, dispatcher: options.githubDispatcher,
   });
 

@@ -43,13 +43,18 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Where a local orchestrator finds its world: the environment variables main.ts would read in the cluster. */
+/**
+ * Where a local orchestrator finds its world: the environment variables main.ts would read in the cluster.
+ * One App by its id and key file, or several from an apps file (the deployment's apps.json).
+ */
 export function localOrchestratorEnv(w: {
-  webhookSecret: string; valkeyUrl: string; githubAppId: number; keyFile: string; githubUrl: string; configFile: string; podName: string;
+  webhookSecret: string; valkeyUrl: string; githubAppId: number; keyFile: string; githubUrl: string; configFile: string; podName: string; appsFile?: string;
 }): Record<string, string> {
+  const app: Record<string, string> = w.appsFile !== undefined
+    ? { RUNS_FLEET_GITHUB_APPS_FILE: w.appsFile }
+    : { RUNS_FLEET_WEBHOOK_SECRET: w.webhookSecret, RUNS_FLEET_GITHUB_APP_ID: String(w.githubAppId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: w.keyFile };
   return {
-    RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_WEBHOOK_SECRET: w.webhookSecret, RUNS_FLEET_VALKEY_URL: w.valkeyUrl,
-    RUNS_FLEET_GITHUB_APP_ID: String(w.githubAppId), RUNS_FLEET_GITHUB_PRIVATE_KEY_FILE: w.keyFile,
+    RUNS_FLEET_PORT: '0', RUNS_FLEET_PRIVATE_PORT: '0', RUNS_FLEET_VALKEY_URL: w.valkeyUrl, ...app,
     RUNS_FLEET_GITHUB_API_URL: w.githubUrl, RUNS_FLEET_RUNNER_NAMESPACE: RUNNER_NAMESPACE,
     RUNS_FLEET_SYSTEM_NAMESPACE: SYSTEM_NAMESPACE, RUNS_FLEET_CONFIG_FILE: w.configFile, RUNS_FLEET_POD_NAME: w.podName,
   };
@@ -88,12 +93,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(configFile, JSON.stringify(options.doc, null, 2));
     const keyFile = join(dir, 'app.pem');
     writeFileSync(keyFile, github.privateKeyPem, { mode: 0o600 });
+    // A double playing several Apps: the orchestrator gets them all, as RUNS_FLEET_GITHUB_APPS_FILE (the
+    // deployment's apps.json), each with its own key file; webhooks come signed with the one secret.
+    let appsFile: string | undefined;
+    if (github.apps.length > 1) {
+      appsFile = join(dir, 'apps.json');
+      const list = github.apps.map((a, i) => {
+        const file = join(dir, `app-${i + 1}.pem`);
+        writeFileSync(file, a.privateKeyPem, { mode: 0o600 });
+        return { appId: String(a.appId), privateKeyFile: file, webhookSecret };
+      });
+      writeFileSync(appsFile, JSON.stringify(list, null, 2), { mode: 0o600 });
+    }
     const queuePrefix = options.queuePrefix ?? `local-${randomUUID().slice(0, 8)}`;
     const orchestrators: Orchestrator[] = [];
     const addReplica = async (overrides: OrchestratorOptions = {}) => {
       const i = orchestrators.length;
       const env = loadEnv({
-        ...localOrchestratorEnv({ webhookSecret, valkeyUrl, githubAppId: github.appId, keyFile, githubUrl: github.url, configFile, podName: `orchestrator-${i}` }),
+        ...localOrchestratorEnv({ webhookSecret, valkeyUrl, githubAppId: github.appId, keyFile, githubUrl: github.url, configFile, podName: `orchestrator-${i}`, appsFile }),
         ...options.env,
       });
       const o = await startOrchestrator(env, {

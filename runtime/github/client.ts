@@ -21,11 +21,27 @@ export type { HookDelivery, Release, Runner, WorkflowJob };
 
 export type RunnerScope = 'org' | 'repo';
 
-export interface GitHubClientOptions {
-  /** The JWT issuer: the App's client id (GitHub's recommendation) or its numeric app id. */
+/** One GitHub App the client may act as. */
+export interface GitHubAppCredentials {
+  /** The JWT issuer: the App's client id (GitHub's recommendation) or its numeric app id. Also its rate-limit key and metric label. */
   appId: string | number;
   /** The App's private key, PEM (PKCS#1 or PKCS#8). */
   privateKey: string;
+  /** Installation ids of this App, when known from config: a job carrying one is known to be covered by this App without asking GitHub. */
+  installations?: readonly number[];
+}
+
+export interface GitHubClientOptions {
+  /** The single-App form: the App's JWT issuer (client id or numeric app id). Ignored when `apps` is given. */
+  appId?: string | number;
+  /** The single-App form: the App's private key, PEM (PKCS#1 or PKCS#8). */
+  privateKey?: string;
+  /**
+   * Several Apps: every installation call goes through one of the Apps installed on the
+   * target's org or repository, the one with room in its rate limit; App-level calls
+   * (webhook deliveries, installation lists) use the first.
+   */
+  apps?: readonly GitHubAppCredentials[];
   /** `https://api.github.com` (default) or `https://<ghes-host>/api/v3`. */
   apiUrl?: string;
   /** The shared (Valkey) limiter every GitHub call goes through. */
@@ -94,7 +110,25 @@ export interface JitConfig {
   encodedJitConfig: string;
 }
 
-type Auth = { kind: 'app' } | { kind: 'installation'; installationId: number };
+/** One configured App: its JWT, its installation tokens (per installation), and which owners it covers. */
+interface AppContext {
+  /** The App id as configured (JWT issuer, limiter key, metric label). */
+  id: string;
+  jwt: AppJwtSource;
+  tokens: InstallationTokenCache;
+  /** owner or owner/repo → this App's installation there (null: not installed), with when it was looked up. */
+  coverage: Map<string, { id: number | null; atMs: number }>;
+  /** Lookups in flight, shared by concurrent callers. */
+  lookups: Map<string, Promise<number | null>>;
+}
+
+/** An App installed on the target, and its installation id there. */
+interface Candidate {
+  app: AppContext;
+  installationId: number;
+}
+
+type Auth = { kind: 'app'; app: AppContext } | { kind: 'installation'; candidates: readonly Candidate[] };
 
 interface Call extends Omit<HttpRequest, 'headers'> {
   operation: string;
@@ -110,8 +144,9 @@ const seg = encodeURIComponent;
 export class GitHubClient {
   readonly #http: GitHubHttp;
   readonly #limiter: GitHubRateLimiter;
-  readonly #jwt: AppJwtSource;
-  readonly #tokens: InstallationTokenCache;
+  readonly #apps: AppContext[];
+  /** Installation id → its App (installation ids are unique across GitHub): from config and from lookups. */
+  readonly #installationApp = new Map<number, AppContext>();
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: GitHubMetrics | undefined;
@@ -119,14 +154,27 @@ export class GitHubClient {
   readonly #retry: { attempts: number; baseMs: number; maxMs: number };
   readonly #maxWaitMs: number | undefined;
   readonly #installationCacheMs: number;
-  readonly #installations = new Map<string, { id: number; atMs: number }>();
   readonly #userAgent: string;
 
   constructor(options: GitHubClientOptions) {
     this.#http = new GitHubHttp({ apiUrl: options.apiUrl ?? DEFAULT_GITHUB_API_URL, dispatcher: options.dispatcher, connections: options.connections });
     this.#limiter = options.limiter;
-    this.#jwt = new AppJwtSource(loadAppPrivateKey(options.privateKey), options.appId);
     this.#clock = options.clock ?? systemClock;
+    const apps: readonly GitHubAppCredentials[] =
+      options.apps ?? (options.appId !== undefined && options.privateKey !== undefined ? [{ appId: options.appId, privateKey: options.privateKey }] : []);
+    if (apps.length === 0) throw new RangeError('GitHubClient: pass `apps`, or `appId` and `privateKey`');
+    this.#apps = apps.map((a, i) => {
+      const app: AppContext = {
+        id: String(a.appId),
+        jwt: new AppJwtSource(loadAppPrivateKey(a.privateKey, apps.length > 1 ? `the private key of GitHub App ${i + 1}` : undefined), a.appId),
+        tokens: undefined as unknown as InstallationTokenCache,
+        coverage: new Map(),
+        lookups: new Map(),
+      };
+      app.tokens = new InstallationTokenCache((id) => this.#createInstallationToken(app, id), { clock: this.#clock });
+      for (const id of a.installations ?? []) this.#installationApp.set(id, app);
+      return app;
+    });
     this.#log = options.logger ?? silentLogger();
     this.#metrics = options.metrics;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
@@ -134,20 +182,24 @@ export class GitHubClient {
     this.#maxWaitMs = options.maxRateLimitWaitMs;
     this.#installationCacheMs = options.installationCacheMs ?? 10 * 60_000;
     this.#userAgent = options.userAgent ?? 'runs-fleet';
-    this.#tokens = new InstallationTokenCache((id) => this.#createInstallationToken(id), { clock: this.#clock });
+  }
+
+  /** The configured App ids, in order. */
+  get appIds(): string[] {
+    return this.#apps.map((a) => a.id);
   }
 
   /** Registers a just-in-time runner and returns its config (org or repo scope). */
   async generateJitConfig(request: JitConfigRequest, options: CallOptions = {}): Promise<JitConfig> {
     validateJitRequest(request);
-    const installationId = await this.#installationFor(request, options);
+    const candidates = await this.#installationFor(request, options);
     const res = await this.#call(
       {
         operation: `generate_jitconfig_${request.scope}`,
         method: 'POST',
         path: `${runnersPath(request)}/generate-jitconfig`,
         body: { name: request.name, runner_group_id: request.runnerGroupId, labels: request.labels, work_folder: request.workFolder ?? '_work' },
-        auth: { kind: 'installation', installationId },
+        auth: { kind: 'installation', candidates },
         runnerName: request.name,
       },
       options,
@@ -157,9 +209,9 @@ export class GitHubClient {
   }
 
   async getJob(target: RepoTarget & { jobId: number }, options: CallOptions = {}): Promise<WorkflowJob> {
-    const installationId = await this.#installationFor(target, options);
+    const candidates = await this.#installationFor(target, options);
     const res = await this.#call(
-      { operation: 'get_job', method: 'GET', path: `${repoPath(target)}/actions/jobs/${target.jobId}`, auth: { kind: 'installation', installationId } },
+      { operation: 'get_job', method: 'GET', path: `${repoPath(target)}/actions/jobs/${target.jobId}`, auth: { kind: 'installation', candidates } },
       options,
     );
     return parseResponse(WorkflowJobResponse, 'get job', res.text);
@@ -167,16 +219,16 @@ export class GitHubClient {
 
   /** Re-runs one job; GitHub creates a new attempt (run_attempt + 1) that is queued again. */
   async rerunJob(target: RepoTarget & { jobId: number }, options: CallOptions = {}): Promise<void> {
-    const installationId = await this.#installationFor(target, options);
+    const candidates = await this.#installationFor(target, options);
     await this.#call(
-      { operation: 'rerun_job', method: 'POST', path: `${repoPath(target)}/actions/jobs/${target.jobId}/rerun`, auth: { kind: 'installation', installationId } },
+      { operation: 'rerun_job', method: 'POST', path: `${repoPath(target)}/actions/jobs/${target.jobId}/rerun`, auth: { kind: 'installation', candidates } },
       options,
     );
   }
 
   /** Every self-hosted runner registered at the org or repo (all pages). */
   async listRunners(target: RunnerTarget, options: CallOptions = {}): Promise<Runner[]> {
-    const installationId = await this.#installationFor(target, options);
+    const candidates = await this.#installationFor(target, options);
     const runners: Runner[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       const res = await this.#call(
@@ -185,7 +237,7 @@ export class GitHubClient {
           method: 'GET',
           path: runnersPath(target),
           query: { per_page: 100, page },
-          auth: { kind: 'installation', installationId },
+          auth: { kind: 'installation', candidates },
           },
         options,
       );
@@ -201,14 +253,14 @@ export class GitHubClient {
    * filters by `name` (GET …/actions/runners?name=), so this is one call, not a scan.
    */
   async findRunnerByName(target: RunnerTarget & { name: string }, options: CallOptions = {}): Promise<Runner | undefined> {
-    const installationId = await this.#installationFor(target, options);
+    const candidates = await this.#installationFor(target, options);
     const res = await this.#call(
       {
         operation: `list_runners_${target.scope}`,
         method: 'GET',
         path: runnersPath(target),
         query: { name: target.name, per_page: 100 },
-        auth: { kind: 'installation', installationId },
+        auth: { kind: 'installation', candidates },
       },
       options,
     );
@@ -217,7 +269,7 @@ export class GitHubClient {
 
   /** Creates a completed check run on a commit: how runs-fleet tells a workflow author why a job gets no runner. */
   async createCheckRun(request: CheckRunRequest, options: CallOptions = {}): Promise<{ id: number; htmlUrl: string | undefined }> {
-    const installationId = await this.#installationFor(request, options);
+    const candidates = await this.#installationFor(request, options);
     const res = await this.#call(
       {
         operation: 'create_check_run',
@@ -230,7 +282,7 @@ export class GitHubClient {
           ...(request.externalId && { external_id: request.externalId }),
           ...(request.detailsUrl && { details_url: request.detailsUrl }),
         },
-        auth: { kind: 'installation', installationId },
+        auth: { kind: 'installation', candidates },
       },
       options,
     );
@@ -245,7 +297,7 @@ export class GitHubClient {
   async getLatestRelease(target: RepoTarget & { installationId: number }, options: CallOptions = {}): Promise<Release | undefined> {
     try {
       const res = await this.#call(
-        { operation: 'get_latest_release', method: 'GET', path: `${repoPath(target)}/releases/latest`, auth: { kind: 'installation', installationId: target.installationId } },
+        { operation: 'get_latest_release', method: 'GET', path: `${repoPath(target)}/releases/latest`, auth: { kind: 'installation', candidates: [this.#exactInstallation(target.installationId)] } },
         options,
       );
       return parseResponse(ReleaseResponse, 'get latest release', res.text);
@@ -261,7 +313,7 @@ export class GitHubClient {
       const res = await this.#call(
         {
           operation: 'get_release_by_tag', method: 'GET', path: `${repoPath(target)}/releases/tags/${seg(target.tag)}`,
-          auth: { kind: 'installation', installationId: target.installationId },
+          auth: { kind: 'installation', candidates: [this.#exactInstallation(target.installationId)] },
         },
         options,
       );
@@ -274,16 +326,16 @@ export class GitHubClient {
 
   /** The ids of the App's installations (first page of 100: any one can read a public repository). */
   async listInstallationIds(options: CallOptions = {}): Promise<number[]> {
-    const res = await this.#call({ operation: 'list_installations', method: 'GET', path: '/app/installations', query: { per_page: 100 }, auth: { kind: 'app' } }, options);
+    const res = await this.#call({ operation: 'list_installations', method: 'GET', path: '/app/installations', query: { per_page: 100 }, auth: { kind: 'app', app: this.#apps[0]! } }, options);
     return parseResponse(InstallationsPage, 'list installations', res.text).map((i) => i.id);
   }
 
   /** Cancels a workflow run (202, asynchronous). Returns false when it already completed (409). */
   async cancelRun(target: RepoTarget & { runId: number }, options: CallOptions = {}): Promise<boolean> {
-    const installationId = await this.#installationFor(target, options);
+    const candidates = await this.#installationFor(target, options);
     try {
       await this.#call(
-        { operation: 'cancel_run', method: 'POST', path: `${repoPath(target)}/actions/runs/${target.runId}/cancel`, auth: { kind: 'installation', installationId } },
+        { operation: 'cancel_run', method: 'POST', path: `${repoPath(target)}/actions/runs/${target.runId}/cancel`, auth: { kind: 'installation', candidates } },
         options,
       );
       return true;
@@ -295,14 +347,14 @@ export class GitHubClient {
 
   /** Removes a registered runner. Returns false when it was already gone (idempotent). */
   async deleteRunner(target: RunnerTarget & { runnerId: number }, options: CallOptions = {}): Promise<boolean> {
-    const installationId = await this.#installationFor(target, options);
+    const candidates = await this.#installationFor(target, options);
     try {
       await this.#call(
         {
           operation: `delete_runner_${target.scope}`,
           method: 'DELETE',
           path: `${runnersPath(target)}/${target.runnerId}`,
-          auth: { kind: 'installation', installationId },
+          auth: { kind: 'installation', candidates },
           },
         options,
       );
@@ -323,8 +375,8 @@ export class GitHubClient {
    */
   async listQueuedJobs(owner: string, repo: string, options: CallOptions & { installationId?: number } = {}): Promise<WorkflowJob[]> {
     const target: RepoTarget = { owner, repo, installationId: options.installationId };
-    const installationId = await this.#installationFor(target, options);
-    const auth: Auth = { kind: 'installation', installationId };
+    const candidates = await this.#installationFor(target, options);
+    const auth: Auth = { kind: 'installation', candidates };
     const runIds = new Set<number>();
     for (const status of ['queued', 'in_progress']) {
       for (let page = 1; page <= MAX_PAGES; page++) {
@@ -365,7 +417,7 @@ export class GitHubClient {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const res = await this.#call(
-        { operation: 'list_hook_deliveries', method: 'GET', path: '/app/hook/deliveries', query: { per_page: 100, cursor }, auth: { kind: 'app' } },
+        { operation: 'list_hook_deliveries', method: 'GET', path: '/app/hook/deliveries', query: { per_page: 100, cursor }, auth: { kind: 'app', app: this.#apps[0]! } },
         options,
       );
       const items = parseResponse(HookDeliveriesPage, 'list hook deliveries', res.text);
@@ -382,20 +434,15 @@ export class GitHubClient {
   /** Asks GitHub to deliver a recorded webhook again (202: it happens asynchronously). */
   async redeliver(deliveryId: number, options: CallOptions = {}): Promise<void> {
     await this.#call(
-      { operation: 'redeliver_hook', method: 'POST', path: `/app/hook/deliveries/${deliveryId}/attempts`, auth: { kind: 'app' } },
+      { operation: 'redeliver_hook', method: 'POST', path: `/app/hook/deliveries/${deliveryId}/attempts`, auth: { kind: 'app', app: this.#apps[0]! } },
       options,
     );
   }
 
-  /** The App installation that covers the repository (or, without `repo`, the org). Cached. */
+  /** The first App's installation that covers the repository (or, without `repo`, the org). Cached. */
   async getInstallationId(owner: string, repo?: string, options: CallOptions = {}): Promise<number> {
-    const cacheKey = repo ? `${owner}/${repo}` : owner;
-    const cached = this.#installations.get(cacheKey);
-    if (cached && this.#clock.now() - cached.atMs < this.#installationCacheMs) return cached.id;
-    const path = repo ? `/repos/${seg(owner)}/${seg(repo)}/installation` : `/orgs/${seg(owner)}/installation`;
-    const res = await this.#call({ operation: 'get_installation', method: 'GET', path, auth: { kind: 'app' } }, options);
-    const { id } = parseResponse(InstallationResponse, 'get installation', res.text);
-    this.#installations.set(cacheKey, { id, atMs: this.#clock.now() });
+    const id = await this.#appInstallation(this.#apps[0]!, owner, repo, options);
+    if (id === null) throw new PermanentError('github_not_found', `GitHub get installation: the App is not installed on ${repo ? `${owner}/${repo}` : owner} (404)`);
     return id;
   }
 
@@ -403,17 +450,82 @@ export class GitHubClient {
     await this.#http.close();
   }
 
-  async #installationFor(target: { owner: string; repo?: string; installationId?: number; scope?: RunnerScope }, options: CallOptions): Promise<number> {
-    if (target.installationId !== undefined) return target.installationId;
-    return this.getInstallationId(target.owner, target.scope === 'org' ? undefined : target.repo, options);
+  /**
+   * `app`'s installation on owner (or owner/repo), null when it is not installed there
+   * (GitHub answers 404). Cached both ways for installationCacheMs; concurrent callers
+   * share one lookup.
+   */
+  async #appInstallation(app: AppContext, owner: string, repo: string | undefined, options: CallOptions): Promise<number | null> {
+    const cacheKey = (repo ? `${owner}/${repo}` : owner).toLowerCase();
+    const cached = app.coverage.get(cacheKey);
+    if (cached && this.#clock.now() - cached.atMs < this.#installationCacheMs) return cached.id;
+    let pending = app.lookups.get(cacheKey);
+    if (!pending) {
+      const path = repo ? `/repos/${seg(owner)}/${seg(repo)}/installation` : `/orgs/${seg(owner)}/installation`;
+      pending = (async () => {
+        try {
+          const res = await this.#call({ operation: 'get_installation', method: 'GET', path, auth: { kind: 'app', app } }, options);
+          const { id } = parseResponse(InstallationResponse, 'get installation', res.text);
+          this.#installationApp.set(id, app);
+          return id;
+        } catch (err) {
+          if (err instanceof PermanentError && err.reason === 'github_not_found') return null;
+          throw err;
+        }
+      })()
+        .then((id) => {
+          app.coverage.set(cacheKey, { id, atMs: this.#clock.now() });
+          return id;
+        })
+        .finally(() => app.lookups.delete(cacheKey));
+      app.lookups.set(cacheKey, pending);
+    }
+    return pending;
   }
 
-  async #createInstallationToken(installationId: number): Promise<{ token: string; expiresAtMs: number }> {
+  /**
+   * The Apps that may act on the target, each with its installation there. With one App
+   * a given installation id is used as it is (no lookup, as before several Apps). With
+   * several, every App is asked (once per cache period) whether it is installed on the
+   * org or repository: an App only ever acts where it is installed, and the job's own
+   * installation id (from the webhook, i.e. from one App) is not the only choice.
+   */
+  async #installationFor(target: { owner: string; repo?: string; installationId?: number; scope?: RunnerScope }, options: CallOptions): Promise<Candidate[]> {
+    const repo = target.scope === 'org' ? undefined : target.repo;
+    if (this.#apps.length === 1) {
+      const app = this.#apps[0]!;
+      if (target.installationId !== undefined) return [{ app, installationId: target.installationId }];
+      const id = await this.#appInstallation(app, target.owner, repo, options);
+      if (id === null) throw new PermanentError('github_not_found', `GitHub get installation: the App is not installed on ${repo ? `${target.owner}/${repo}` : target.owner} (404)`);
+      return [{ app, installationId: id }];
+    }
+    const known = target.installationId !== undefined ? this.#installationApp.get(target.installationId) : undefined;
+    const found = await Promise.allSettled(
+      this.#apps.map(async (app): Promise<Candidate | undefined> => {
+        if (app === known) return { app, installationId: target.installationId! };
+        const id = await this.#appInstallation(app, target.owner, repo, options);
+        return id === null ? undefined : { app, installationId: id };
+      }),
+    );
+    const candidates = found.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+    if (candidates.length) return candidates;
+    // No App is installed there: a lookup that failed (not a 404) says why, else it is not found.
+    const failed = found.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    throw new PermanentError('github_not_found', `GitHub get installation: no configured App is installed on ${repo ? `${target.owner}/${repo}` : target.owner} (404)`);
+  }
+
+  /** A given installation (a public repository read with any installation): its App when known, else the first. */
+  #exactInstallation(installationId: number): Candidate {
+    return { app: this.#installationApp.get(installationId) ?? this.#apps[0]!, installationId };
+  }
+
+  async #createInstallationToken(app: AppContext, installationId: number): Promise<{ token: string; expiresAtMs: number }> {
     const res = await this.#call({
       operation: 'create_installation_token',
       method: 'POST',
       path: `/app/installations/${installationId}/access_tokens`,
-      auth: { kind: 'app' },
+      auth: { kind: 'app', app },
     });
     const parsed = parseResponse(AccessTokenResponse, 'create installation token', res.text);
     const expiresAtMs = Date.parse(parsed.expires_at);
@@ -444,11 +556,21 @@ export class GitHubClient {
   }
 
   async #attempt(call: Call, signal: AbortSignal | undefined): Promise<HttpResponse> {
-    const key: LimitKey = { scope: call.auth.kind === 'app' ? 'app' : String(call.auth.installationId), family: call.operation };
+    const auth = call.auth;
+    const keys: LimitKey[] = auth.kind === 'app'
+      ? [{ app: auth.app.id, scope: 'app', family: call.operation }]
+      : auth.candidates.map((c) => ({ app: c.app.id, scope: String(c.installationId), family: call.operation }));
     let reauthenticated = false;
     for (;;) {
-      await this.#limiter.acquire(key, requestCost(call.method), { signal, maxWaitMs: this.#maxWaitMs });
-      const credential = await this.#credential(call.auth, signal);
+      // Among several Apps, the one whose budget lets the call go out soonest; after a
+      // rate-limit refusal that App is paused, so the next pass picks another if any has room.
+      const { index } = await this.#limiter.acquireAny(keys, requestCost(call.method), { signal, maxWaitMs: this.#maxWaitMs });
+      const key = keys[index]!;
+      const chosen: Candidate | { app: AppContext; installationId?: undefined } = auth.kind === 'app' ? { app: auth.app } : auth.candidates[index]!;
+      const credential = await (chosen.installationId === undefined
+        ? chosen.app.jwt.get(this.#clock.now())
+        : chosen.app.tokens.get(chosen.installationId, signal));
+      this.#metrics?.appRequests.inc({ app: chosen.app.id });
       const res = await this.#send(call, credential, signal);
       const message = res.status >= 400 ? githubMessage(res.text) : undefined;
       const verdict = await this.#limiter.observe(key, { status: res.status, headers: res.headers, message });
@@ -456,8 +578,8 @@ export class GitHubClient {
       if (res.status === 401 && !reauthenticated) {
         // A revoked or expired token (or a JWT from a skewed clock): get a fresh one once.
         reauthenticated = true;
-        if (call.auth.kind === 'installation') this.#tokens.invalidate(call.auth.installationId, credential);
-        else this.#jwt.reset();
+        if (chosen.installationId !== undefined) chosen.app.tokens.invalidate(chosen.installationId, credential);
+        else chosen.app.jwt.reset();
         continue;
       }
       if (res.status >= 200 && res.status < 300) return res;
@@ -467,10 +589,6 @@ export class GitHubClient {
         retryAfterMs: retryAfterMs(res.headers, this.#clock.now()),
       });
     }
-  }
-
-  async #credential(auth: Auth, signal: AbortSignal | undefined): Promise<string> {
-    return auth.kind === 'app' ? this.#jwt.get(this.#clock.now()) : this.#tokens.get(auth.installationId, signal);
   }
 
   async #send(call: Call, credential: string, signal: AbortSignal | undefined): Promise<HttpResponse> {

@@ -5,8 +5,9 @@ export type GitHubMetrics = ReturnType<typeof createGitHubMetrics>;
 /**
  * GitHub client metrics. Labels are closed sets: `operation` is one of the client's
  * operation names, `status_class` is 2xx/3xx/4xx/5xx/network/timeout, `reason` is an
- * error reason, `resource` is GitHub's x-ratelimit-resource. Installation ids, repos
- * and runner names never become labels.
+ * error reason, `resource` is GitHub's x-ratelimit-resource, `app` is a configured
+ * GitHub App's id (a few, never a secret). Installation ids, repos and runner names
+ * never become labels.
  */
 export function createGitHubMetrics(registry: Registry) {
   return {
@@ -31,25 +32,32 @@ export function createGitHubMetrics(registry: Registry) {
     }),
     rateLimitRemaining: new Gauge({
       name: 'runs_fleet_github_rate_limit_remaining',
-      help: 'Lowest x-ratelimit-remaining seen across installations, by rate-limit resource.',
-      labelNames: ['resource'] as const,
+      help: 'Lowest x-ratelimit-remaining seen across an App\'s installations, by App id and rate-limit resource.',
+      labelNames: ['app', 'resource'] as const,
       registers: [registry],
     }),
     rateLimitWaits: new Counter({
       name: 'runs_fleet_github_rate_limit_waits_total',
-      help: 'Times a GitHub call waited for the shared rate limiter, by cause.',
-      labelNames: ['kind'] as const,
+      help: 'Times a GitHub call waited for the shared rate limiter, by App id and cause.',
+      labelNames: ['app', 'kind'] as const,
       registers: [registry],
     }),
     rateLimitWaitSeconds: new Counter({
       name: 'runs_fleet_github_rate_limit_wait_seconds_total',
-      help: 'Total time GitHub calls spent waiting for the shared rate limiter.',
+      help: 'Total time GitHub calls spent waiting for the shared rate limiter, by App id.',
+      labelNames: ['app'] as const,
       registers: [registry],
     }),
     rateLimitHits: new Counter({
       name: 'runs_fleet_github_rate_limit_responses_total',
-      help: 'GitHub responses that were rate-limit rejections (403/429), by kind.',
-      labelNames: ['kind'] as const,
+      help: 'GitHub responses that were rate-limit rejections (403/429), by App id and kind.',
+      labelNames: ['app', 'kind'] as const,
+      registers: [registry],
+    }),
+    appRequests: new Counter({
+      name: 'runs_fleet_github_app_requests_total',
+      help: 'GitHub API requests sent, by the App (id) they were sent as: how calls spread over the configured Apps.',
+      labelNames: ['app'] as const,
       registers: [registry],
     }),
   };

@@ -12,10 +12,13 @@ import { classifyRateLimit, readRateLimitHeaders, type HeaderBag, type RateLimit
  * The one rate limiter for every GitHub call of every orchestrator replica. All
  * replicas consume the job stream, so a per-process limiter would let each of them
  * spend the whole budget; the state therefore lives in Valkey and changes only in
- * atomic Lua scripts.
+ * atomic Lua scripts. Every key is under its GitHub App's id: each App has its own
+ * budgets (GitHub counts an App's installations, and the App itself, apart from any
+ * other App's), and a call several Apps could make reserves on the one with room
+ * (acquireAny).
  *
  * - Secondary limit (GitHub: 900 points per minute per endpoint, GET = 1, writes = 5):
- *   a token bucket per installation and endpoint family. Callers reserve their
+ *   a token bucket per App, installation (or the App's JWT calls) and endpoint family. Callers reserve their
  *   points and sleep until their slot (GCRA style: the bucket may go negative), so a
  *   queue of waiters costs one script call each, not a polling herd.
  * - Primary budget (x-ratelimit-remaining/reset): when it reaches zero every call for
@@ -63,8 +66,13 @@ export interface GitHubRateLimiterOptions {
   logger?: Logger;
 }
 
-/** Who is limited: `scope` is an installation id or `app` (JWT calls); `family` names the endpoint. */
+/**
+ * Who is limited. `app` is the GitHub App id (every key lives under it, so each App has
+ * its own budget and every replica shares it); `scope` is an installation id or `app`
+ * (the App's own JWT calls); `family` names the endpoint.
+ */
 export interface LimitKey {
+  app: string;
   scope: string;
   family: string;
 }
@@ -89,29 +97,54 @@ export function requestCost(method: string): number {
 
 const MAX_COST = 5;
 
-/** KEYS: scope pause, family pause, bucket. ARGV: now, cost, capacity, rate/ms, max wait, ttl. → {code, waitMs, epoch} */
+/**
+ * KEYS: (scope pause, family pause, bucket) for each candidate. ARGV: now, cost, capacity,
+ * rate/ms, max wait, ttl, first candidate to look at. → {code, waitMs, epoch, index}.
+ * Picks, in one atomic step, the candidate whose call could go out soonest (ties: the one
+ * with the most points left, then the first from the rotating start) and reserves its
+ * points there: replicas choosing among the same Apps at once each see the others'
+ * reservations, so a burst spreads over the Apps instead of piling onto one.
+ */
 const ACQUIRE = `
 local now = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local rate = tonumber(ARGV[4])
-local pause = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(redis.call('GET', KEYS[2]) or '0'))
-if pause > now then return {0, math.ceil(pause - now), 0} end
-local state = redis.call('HMGET', KEYS[3], 'tokens', 'ts', 'epoch')
-local tokens = tonumber(state[1]) or cap
-local ts = tonumber(state[2]) or now
-local epoch = tonumber(state[3]) or 0
-if now > ts then
-  tokens = math.min(cap, tokens + (now - ts) * rate)
-  ts = now
+local n = #KEYS / 3
+local start = tonumber(ARGV[7]) % n
+local best, bestWait, bestTokens, bestPaused, bestTs, bestEpoch
+for j = 0, n - 1 do
+  local i = (start + j) % n
+  local pause = math.max(tonumber(redis.call('GET', KEYS[i * 3 + 1]) or '0'), tonumber(redis.call('GET', KEYS[i * 3 + 2]) or '0'))
+  local wait, tokens, ts, epoch, paused
+  if pause > now then
+    wait = math.ceil(pause - now)
+    tokens = -1
+    paused = true
+  else
+    local state = redis.call('HMGET', KEYS[i * 3 + 3], 'tokens', 'ts', 'epoch')
+    tokens = tonumber(state[1]) or cap
+    ts = tonumber(state[2]) or now
+    epoch = tonumber(state[3]) or 0
+    if now > ts then
+      tokens = math.min(cap, tokens + (now - ts) * rate)
+      ts = now
+    end
+    wait = 0
+    if tokens < cost then wait = math.ceil(math.max(0, ts - now) + (cost - tokens) / rate) end
+    paused = false
+  end
+  if best == nil or wait < bestWait or (wait == bestWait and tokens > bestTokens) then
+    best, bestWait, bestTokens, bestPaused, bestTs, bestEpoch = i, wait, tokens, paused, ts, epoch
+  end
 end
-local wait = 0
-if tokens < cost then wait = math.ceil(math.max(0, ts - now) + (cost - tokens) / rate) end
-if wait > tonumber(ARGV[5]) then return {2, wait, epoch} end
-redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - cost), 'ts', tostring(ts), 'epoch', tostring(epoch))
+if bestPaused then return {0, bestWait, 0, best} end
+if bestWait > tonumber(ARGV[5]) then return {2, bestWait, bestEpoch, best} end
+local bucket = KEYS[best * 3 + 3]
+redis.call('HSET', bucket, 'tokens', tostring(bestTokens - cost), 'ts', tostring(bestTs), 'epoch', tostring(bestEpoch))
 -- the bucket outlives the last reservation it holds
-redis.call('PEXPIRE', KEYS[3], wait + tonumber(ARGV[6]))
-return {1, wait, epoch}`;
+redis.call('PEXPIRE', bucket, bestWait + tonumber(ARGV[6]))
+return {1, bestWait, bestEpoch, best}`;
 
 /** KEYS: scope pause, family pause, bucket. ARGV: now, epoch. → 1 when a reservation is still good. */
 const STILL_VALID = `
@@ -154,7 +187,7 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(tonumber(ARGV[2]), tonum
 return 1`;
 
 interface LimiterCommands {
-  ghRlAcquire(k1: string, k2: string, k3: string, ...argv: (string | number)[]): Promise<[number, number, number]>;
+  ghRlAcquireBest(numKeys: number, ...keysAndArgv: (string | number)[]): Promise<[number, number, number, number]>;
   ghRlStillValid(k1: string, k2: string, k3: string, now: number, epoch: number): Promise<number>;
   ghRlPauseFamily(k1: string, k2: string, until: number, now: number, ttl: number): Promise<number>;
   ghRlPauseScope(k1: string, until: number, now: number): Promise<number>;
@@ -163,8 +196,9 @@ interface LimiterCommands {
 
 function defineScripts(valkey: Valkey): LimiterCommands {
   const v = valkey as unknown as LimiterCommands & Valkey;
-  if (typeof v.ghRlAcquire !== 'function') {
-    valkey.defineCommand('ghRlAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+  if (typeof v.ghRlAcquireBest !== 'function') {
+    // The number of keys varies with the candidates: passed first on each call.
+    valkey.defineCommand('ghRlAcquireBest', { lua: ACQUIRE });
     valkey.defineCommand('ghRlStillValid', { numberOfKeys: 3, lua: STILL_VALID });
     valkey.defineCommand('ghRlPauseFamily', { numberOfKeys: 2, lua: PAUSE_FAMILY });
     valkey.defineCommand('ghRlPauseScope', { numberOfKeys: 1, lua: PAUSE_SCOPE });
@@ -186,8 +220,10 @@ export class GitHubRateLimiter {
   readonly #maxWaitMs: number;
   readonly #metrics: GitHubMetrics | undefined;
   readonly #log: Logger;
-  /** Last remaining budget per resource and scope, for the min-over-installations gauge. */
+  /** Last remaining budget per App and resource, then scope, for the min-over-installations gauge. */
   readonly #remaining = new Map<string, Map<string, number>>();
+  /** Where acquireAny starts looking among equal candidates. */
+  #turn = 0;
 
   constructor(options: GitHubRateLimiterOptions) {
     const points = options.secondary?.points ?? 900;
@@ -218,7 +254,8 @@ export class GitHubRateLimiter {
   }
 
   #keys(key: LimitKey): [string, string, string] {
-    const scope = `${this.#prefix}${key.scope}`;
+    // `{app id}:` first: one App's keys never touch another's, and all replicas of a deployment share each App's.
+    const scope = `${this.#prefix}app:${key.app}:${key.scope}`;
     return [`${scope}:pause`, `${scope}:${key.family}:pause`, `${scope}:${key.family}:bucket`];
   }
 
@@ -228,28 +265,43 @@ export class GitHubRateLimiter {
    * when the wait would exceed maxWaitMs, RetryableError when Valkey is unreachable.
    */
   async acquire(key: LimitKey, cost: number, options: AcquireOptions = {}): Promise<number> {
-    const [scopePause, familyPause, bucket] = this.#keys(key);
+    return (await this.acquireAny([key], cost, options)).waitedMs;
+  }
+
+  /**
+   * Like acquire, for a call that any of `candidates` may make (the same endpoint through
+   * several Apps installed on one org): reserves on the one whose call can go out
+   * soonest, the one with the most points left among equals, and resolves with its index.
+   */
+  async acquireAny(candidates: readonly LimitKey[], cost: number, options: AcquireOptions = {}): Promise<{ index: number; waitedMs: number }> {
+    if (candidates.length === 0) throw new RangeError('GitHub rate limiter: acquireAny needs at least one candidate');
+    const keys = candidates.map((k) => this.#keys(k));
+    const flat = keys.flat();
     const started = this.#clock.now();
     const deadline = started + (options.maxWaitMs ?? this.#maxWaitMs);
     for (;;) {
       options.signal?.throwIfAborted();
       const now = this.#clock.now();
-      const [code, waitMs, epoch] = await this.#valkey(() =>
-        this.#cmd.ghRlAcquire(scopePause, familyPause, bucket, now, cost, this.#capacity, this.#ratePerMs, deadline - now, this.#bucketTtlMs),
+      // Equal candidates (all idle) are taken in turn, from a rotating start.
+      const rotate = candidates.length > 1 ? this.#turn++ : 0;
+      const [code, waitMs, epoch, index] = await this.#valkey(() =>
+        this.#cmd.ghRlAcquireBest(flat.length, ...flat, now, cost, this.#capacity, this.#ratePerMs, deadline - now, this.#bucketTtlMs, rotate),
       );
-      if (code === 1 && waitMs === 0) return this.#clock.now() - started;
+      const key = candidates[index]!;
+      if (code === 1 && waitMs === 0) return { index, waitedMs: this.#clock.now() - started };
       if (code === 2 || now + waitMs > deadline) {
         throw new GitHubRateLimitedError(
           `GitHub rate limit: ${key.family} would wait ${Math.ceil(waitMs / 1000)} s, longer than allowed; retry later`,
           { retryAfterMs: waitMs },
         );
       }
-      this.#metrics?.rateLimitWaits.inc({ kind: code === 0 ? 'paused' : 'bucket' });
+      const [scopePause, familyPause, bucket] = keys[index]!;
+      this.#metrics?.rateLimitWaits.inc({ kind: code === 0 ? 'paused' : 'bucket', app: key.app });
       await this.#sleep(waitMs, options.signal, code === 1 ? { bucket, cost, epoch } : undefined);
-      this.#metrics?.rateLimitWaitSeconds.inc(waitMs / 1000);
+      this.#metrics?.rateLimitWaitSeconds.inc({ app: key.app }, waitMs / 1000);
       if (code === 0) continue;
       const valid = await this.#valkey(() => this.#cmd.ghRlStillValid(scopePause, familyPause, bucket, this.#clock.now(), epoch));
-      if (valid === 1) return this.#clock.now() - started;
+      if (valid === 1) return { index, waitedMs: this.#clock.now() - started };
       // A pause began while we slept: our reservation is void, queue again.
     }
   }
@@ -262,7 +314,7 @@ export class GitHubRateLimiter {
   async observe(key: LimitKey, response: RateLimitResponse): Promise<RateLimitVerdict> {
     const now = this.#clock.now();
     const snapshot = readRateLimitHeaders(response.headers);
-    if (snapshot.remaining !== undefined) this.#recordRemaining(snapshot.resource ?? 'core', key.scope, snapshot.remaining);
+    if (snapshot.remaining !== undefined) this.#recordRemaining(snapshot.resource ?? 'core', key, snapshot.remaining);
     const verdict = classifyRateLimit({
       status: response.status,
       headers: response.headers,
@@ -273,11 +325,11 @@ export class GitHubRateLimiter {
     });
     const [scopePause, familyPause, bucket] = this.#keys(key);
     if (verdict.kind === 'primary') {
-      this.#metrics?.rateLimitHits.inc({ kind: 'primary' });
+      this.#metrics?.rateLimitHits.inc({ kind: 'primary', app: key.app });
       this.#log.warn({ family: key.family, waitMs: verdict.untilMs - now }, 'GitHub primary rate limit exhausted; pausing the installation until reset');
       await this.#valkey(() => this.#cmd.ghRlPauseScope(scopePause, verdict.untilMs, now));
     } else if (verdict.kind === 'secondary') {
-      this.#metrics?.rateLimitHits.inc({ kind: 'secondary' });
+      this.#metrics?.rateLimitHits.inc({ kind: 'secondary', app: key.app });
       this.#log.warn({ family: key.family, waitMs: verdict.untilMs - now }, 'GitHub secondary rate limit; pausing this endpoint');
       await this.#valkey(() => this.#cmd.ghRlPauseFamily(familyPause, bucket, verdict.untilMs, now, this.#bucketTtlMs));
     } else if (
@@ -290,12 +342,14 @@ export class GitHubRateLimiter {
     return verdict;
   }
 
-  #recordRemaining(resource: string, scope: string, remaining: number): void {
+  #recordRemaining(resource: string, key: LimitKey, remaining: number): void {
     if (!this.#metrics) return;
-    let byScope = this.#remaining.get(resource);
-    if (!byScope) this.#remaining.set(resource, (byScope = new Map()));
-    byScope.set(scope, remaining);
-    this.#metrics.rateLimitRemaining.set({ resource }, Math.min(...byScope.values()));
+    // Per App: the lowest remaining budget over that App's installations (and its JWT calls).
+    const group = `${key.app} ${resource}`;
+    let byScope = this.#remaining.get(group);
+    if (!byScope) this.#remaining.set(group, (byScope = new Map()));
+    byScope.set(key.scope, remaining);
+    this.#metrics.rateLimitRemaining.set({ resource, app: key.app }, Math.min(...byScope.values()));
   }
 
   async #sleep(ms: number, signal: AbortSignal | undefined, reservation?: { bucket: string; cost: number; epoch: number }): Promise<void> {

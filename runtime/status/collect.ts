@@ -26,7 +26,15 @@ export interface Status {
     recentDeadLetters: { jobId: number; repository: string; reason: string; secondsAgo: number | undefined }[];
   }>;
   pools: Part<{ name: string; class: string; min: number; max: number; desired: number | undefined; ready: number | undefined; hits: number; misses: number }[]>;
-  github: Part<{ remaining: Record<string, number>; rateLimited: Record<string, number>; waits: number; waitSeconds: number }>;
+  github: Part<{
+    /** Lowest x-ratelimit-remaining per resource, over every App. */
+    remaining: Record<string, number>;
+    rateLimited: Record<string, number>;
+    waits: number;
+    waitSeconds: number;
+    /** The same per GitHub App (by App id, never a secret), and the requests sent as each: how calls spread. */
+    apps: Record<string, GitHubAppBudget>;
+  }>;
   leader: Part<{ holder: string | undefined; renewedSecondsAgo: number | undefined; leaseSeconds: number | undefined; transitions: number }>;
 }
 
@@ -104,17 +112,42 @@ async function counterByPool(registry: Registry, name: string): Promise<Map<stri
   return out;
 }
 
+export interface GitHubAppBudget {
+  remaining: Record<string, number>;
+  rateLimited: Record<string, number>;
+  waits: number;
+  waitSeconds: number;
+  requests: number;
+}
+
 async function githubPart(s: StatusSources) {
   const values = async (name: string) => {
     const metric = s.registry.getSingleMetric(name);
     return metric ? (await metric.get()).values : [];
   };
+  const apps: Record<string, GitHubAppBudget> = {};
+  const app = (v: { labels: Record<string, unknown> }) =>
+    (apps[String(v.labels.app ?? '?')] ??= { remaining: {}, rateLimited: {}, waits: 0, waitSeconds: 0, requests: 0 });
   const remaining: Record<string, number> = {};
-  for (const v of await values('runs_fleet_github_rate_limit_remaining')) remaining[String(v.labels.resource ?? 'core')] = v.value;
+  for (const v of await values('runs_fleet_github_rate_limit_remaining')) {
+    const resource = String(v.labels.resource ?? 'core');
+    app(v).remaining[resource] = v.value;
+    remaining[resource] = Math.min(remaining[resource] ?? Infinity, v.value);
+  }
   const rateLimited: Record<string, number> = {};
-  for (const v of await values('runs_fleet_github_rate_limit_responses_total')) rateLimited[String(v.labels.kind ?? 'unknown')] = (rateLimited[String(v.labels.kind ?? 'unknown')] ?? 0) + v.value;
+  for (const v of await values('runs_fleet_github_rate_limit_responses_total')) {
+    const kind = String(v.labels.kind ?? 'unknown');
+    rateLimited[kind] = (rateLimited[kind] ?? 0) + v.value;
+    app(v).rateLimited[kind] = (app(v).rateLimited[kind] ?? 0) + v.value;
+  }
+  for (const v of await values('runs_fleet_github_rate_limit_waits_total')) app(v).waits += v.value;
+  for (const v of await values('runs_fleet_github_rate_limit_wait_seconds_total')) app(v).waitSeconds += v.value;
+  for (const v of await values('runs_fleet_github_app_requests_total')) app(v).requests += v.value;
+  for (const a of Object.values(apps)) a.waitSeconds = Math.round(a.waitSeconds);
   const sum = async (name: string) => (await values(name)).reduce((a, v) => a + v.value, 0);
-  return { remaining, rateLimited, waits: await sum('runs_fleet_github_rate_limit_waits_total'), waitSeconds: Math.round(await sum('runs_fleet_github_rate_limit_wait_seconds_total')) };
+  return {
+    remaining, rateLimited, waits: await sum('runs_fleet_github_rate_limit_waits_total'), waitSeconds: Math.round(await sum('runs_fleet_github_rate_limit_wait_seconds_total')), apps,
+  };
 }
 
 async function leaderPart(s: StatusSources, now: number) {

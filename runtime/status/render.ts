@@ -20,6 +20,10 @@ export function renderStatus(s: Status): string {
   lines.push(...section('GitHub', s.github, (g) => [
     `budget left: ${Object.entries(g.remaining).map(([r, n]) => `${r} ${n}`).join(', ') || 'no response seen yet'} (lowest x-ratelimit-remaining this replica saw)`,
     `rate-limited responses: ${Object.entries(g.rateLimited).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}; waits for the shared limiter: ${g.waits} (${g.waitSeconds} s)`,
+    // Each App has its own budget: one line per App id, so an App running dry shows even while the others have room.
+    ...Object.entries(g.apps).sort(([a], [b]) => a.localeCompare(b)).map(([id, a]) =>
+      `App ${id}: ${a.requests} requests, budget left ${Object.entries(a.remaining).map(([r, n]) => `${r} ${n}`).join(', ') || '-'}, ` +
+      `rate-limited ${Object.entries(a.rateLimited).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}, waits ${a.waits} (${a.waitSeconds} s)`),
   ]));
   lines.push(...section('Leader', s.leader, (l) => [
     l.holder ? `${l.holder}${l.renewedSecondsAgo === undefined ? '' : `, renewed ${ago(l.renewedSecondsAgo)}`}${l.leaseSeconds ? ` (lease ${l.leaseSeconds} s)` : ''}, ${l.transitions} transition${l.transitions === 1 ? '' : 's'}` : 'none: no replica holds the Lease yet',

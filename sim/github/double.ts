@@ -21,7 +21,28 @@ import { buildSignedWorkflowJobWebhook, webhookHeaders, type SignedWebhook, type
  * that plays GitHub's side (queue jobs, runners taking jobs, webhook deliveries).
  */
 
+/** One App of the double, when it plays several: its own id, key and installations. */
+export interface DoubleAppOptions {
+  appId: number;
+  /** Accepted as `iss` too; `Iv23li` + the zero-padded id by default. */
+  clientId?: string;
+  /** When absent, a key generated once per process for this App's position in the list. */
+  privateKeyPem?: string;
+  /** When absent, one installation (defaultInstallationId) covers every owner and repo. */
+  installations?: InstallationSpec[];
+  /** 1 for the first App, 1000 + its position for the others, unless given. */
+  defaultInstallationId?: number;
+}
+
 export interface GitHubDoubleOptions {
+  /**
+   * Several Apps, each with its own id, key and installations; JWTs are verified
+   * against the key of the App they name, and every limit is counted per App (its
+   * installations and its own JWT calls apart from any other App's). When given, the
+   * single-App fields below (appId, clientId, privateKeyPem, installations,
+   * defaultInstallationId) are not used.
+   */
+  apps?: DoubleAppOptions[];
   /** App id (JWT `iss`); 12345 by default. */
   appId?: number;
   /** Client id, also accepted as `iss`. */
@@ -56,15 +77,29 @@ export interface GitHubDoubleStats {
   tokensIssued: number;
   /** Most secondary-limit points accepted in any window, per `identity route` key. */
   peakSecondaryPoints: Record<string, number>;
+  /** Per App id: authenticated requests, and the rate-limit refusals its JWT or installations got. */
+  byApp: Record<string, { requests: number; calls: Record<string, number>; rateLimited: { primary: number; secondary: number } }>;
+}
+
+/** What a caller needs to act as one of the double's Apps. */
+export interface DoubleApp {
+  readonly appId: number;
+  readonly clientId: string;
+  readonly privateKeyPem: string;
+  readonly defaultInstallationId: number;
+  readonly installations: readonly InstallationSpec[] | undefined;
 }
 
 export interface GitHubDouble {
   /** API base URL (includes the path prefix when one is set). */
   readonly url: string;
+  /** The first App's id, client id, key and default installation. */
   readonly appId: number;
   readonly clientId: string;
   readonly privateKeyPem: string;
   readonly defaultInstallationId: number;
+  /** Every App, the first one too. */
+  readonly apps: readonly DoubleApp[];
   readonly routes: typeof ROUTES;
 
   // ---- control API: GitHub's side ----
@@ -81,8 +116,8 @@ export interface GitHubDouble {
   revokeTokens(installationId?: number): void;
   /** Every installation token issued so far (tests assert none of them leaks). */
   issuedTokens(): string[];
-  /** Spends `n` of an installation's primary budget, as another client would. */
-  spendPrimaryBudget(installationId: number | 'app', n: number): void;
+  /** Spends `n` of an installation's primary budget (or an App's own, `'app'`: the first App's unless `appId`), as another client would. */
+  spendPrimaryBudget(installationId: number | 'app', n: number, appId?: number): void;
 
   // ---- webhooks ----
   buildWorkflowJobWebhook(jobId: number, action: WorkflowJobAction, deliveryId?: string): SignedWebhook;
@@ -118,10 +153,17 @@ export interface GitHubDouble {
 export type { Fault, InstallationSpec, QueueJobSpec, RouteId, SimCheckRun, SimDelivery, SimJob, SimRelease, SimRunner };
 export { ROUTES };
 
+interface AppKey {
+  appId: number;
+  publicKey: KeyObject;
+  /** Accepted `iss` values: the app id and the client id. */
+  issuers: string[];
+}
+
 interface Internals {
   state: GitHubState;
-  publicKey: KeyObject;
-  issuers: string[];
+  apps: AppKey[];
+  byApp: Map<number, { requests: number; calls: Map<string, number>; primary: number; secondary: number }>;
   primary: PrimaryBudgets;
   secondary: SecondaryLimits;
   faults: FaultInjector;
@@ -135,23 +177,35 @@ interface Internals {
   jobChanged(job: SimJob, action: 'queued'): void;
 }
 
-let processKey: string | undefined;
+const processKeys: string[] = [];
 
-/** One generated App key per process: RSA generation costs ~100 ms, and doubles in one test run need not differ. */
-function generatedKey(): string {
-  processKey ??= generateKeyPairSync('rsa', {
+/**
+ * One generated key per App position per process: RSA generation costs ~100 ms, and
+ * doubles in one test run need not differ; Apps of one double do (each its own key).
+ */
+function generatedKey(position = 0): string {
+  processKeys[position] ??= generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   }).privateKey;
-  return processKey;
+  return processKeys[position]!;
 }
 
 export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
   const clock = options.clock ?? systemClock;
-  const appId = options.appId ?? 12345;
-  const clientId = options.clientId ?? `Iv23li${String(appId).padStart(14, '0')}`;
-  const privateKeyPem = options.privateKeyPem ?? generatedKey();
+  const specs: DoubleAppOptions[] = options.apps?.length
+    ? options.apps
+    : [{ appId: options.appId ?? 12345, clientId: options.clientId, privateKeyPem: options.privateKeyPem, installations: options.installations, defaultInstallationId: options.defaultInstallationId }];
+  const apps: DoubleApp[] = specs.map((a, i) => ({
+    appId: a.appId,
+    clientId: a.clientId ?? `Iv23li${String(a.appId).padStart(14, '0')}`,
+    privateKeyPem: a.privateKeyPem ?? generatedKey(i),
+    defaultInstallationId: a.defaultInstallationId ?? (i === 0 ? 1 : 1000 + i),
+    installations: a.installations,
+  }));
+  if (new Set(apps.map((a) => a.appId)).size !== apps.length) throw new Error('GitHub double: two Apps with one id');
+  const { appId, clientId, privateKeyPem } = apps[0]!;
   const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
   let webhookUrl = options.webhookUrl;
   let webhookSecret = options.webhookSecret ?? 'double-webhook-secret';
@@ -167,8 +221,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
 
   const state = new GitHubState({
     clock,
-    installations: options.installations,
-    defaultInstallationId: options.defaultInstallationId ?? 1,
+    apps: apps.map((a) => ({ appId: a.appId, installations: a.installations, defaultInstallationId: a.defaultInstallationId })),
     runnerGroups: new Map([...DEFAULT_RUNNER_GROUPS, ...Object.entries(options.runnerGroups ?? {}).map(([k, v]) => [Number(k), v] as const)]),
     tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
     serverUrl: `http://127.0.0.1:${port}`,
@@ -217,8 +270,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
 
   const internals: Internals = {
     state,
-    publicKey: createPublicKey(privateKeyPem),
-    issuers: [String(appId), clientId],
+    apps: apps.map((a) => ({ appId: a.appId, publicKey: createPublicKey(a.privateKeyPem), issuers: [String(a.appId), a.clientId] })),
+    byApp: new Map(apps.map((a) => [a.appId, { requests: 0, calls: new Map(), primary: 0, secondary: 0 }])),
     primary: new PrimaryBudgets({ limit: 5000, windowMs: 3_600_000, status: 403, ...options.primary }),
     secondary: new SecondaryLimits({ points: 900, windowMs: 60_000, concurrency: 100, status: 403, ...options.secondary }),
     faults: new FaultInjector(),
@@ -250,6 +303,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     clientId,
     privateKeyPem,
     defaultInstallationId: state.defaultInstallationId,
+    apps,
     routes: ROUTES,
     queueJob(spec) {
       const job = state.queueJob(spec);
@@ -287,8 +341,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       for (const t of state.tokens.values()) if (installationId === undefined || t.installationId === installationId) t.expiresAtMs = 0;
     },
     issuedTokens: () => [...state.tokens.keys()],
-    spendPrimaryBudget(installationId, n) {
-      internals.primary.spend(installationId === 'app' ? 'app' : `installation:${installationId}`, n, clock.now());
+    spendPrimaryBudget(installationId, n, app = appId) {
+      internals.primary.spend(installationId === 'app' ? `app:${app}` : `installation:${installationId}`, n, clock.now());
     },
     buildWorkflowJobWebhook: (jobId, action, deliveryId) =>
       buildSignedWorkflowJobWebhook({ action, job: state.payloadFields(state.mustJob(jobId)), secret: webhookSecret, deliveryId }),
@@ -335,6 +389,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       injectedFaults: internals.faults.injected,
       tokensIssued: state.tokensIssued,
       peakSecondaryPoints: Object.fromEntries(internals.secondary.peakPoints),
+      byApp: Object.fromEntries([...internals.byApp].map(([id, c]) => [String(id), { requests: c.requests, calls: Object.fromEntries(c.calls), rateLimited: { primary: c.primary, secondary: c.secondary } }])),
     }),
     async stop() {
       await Promise.allSettled([...pending]);
@@ -370,14 +425,31 @@ function authenticate(d: Internals, auth: 'jwt' | 'token', header: string | unde
   if (!m) return 'Requires authentication';
   const credential = m[1]!;
   if (auth === 'jwt') {
-    const verdict = verifyAppJwt(credential, { publicKey: d.publicKey, issuers: d.issuers, nowMs: d.clock.now() });
-    return verdict.ok ? { kind: 'app' } : verdict.message;
+    // GitHub finds the App by the JWT's `iss` and checks the signature with that App's
+    // public key only: a JWT naming App B signed with App A's key is refused.
+    const app = d.apps.find((a) => a.issuers.includes(unverifiedIssuer(credential))) ?? d.apps[0]!;
+    const verdict = verifyAppJwt(credential, { publicKey: app.publicKey, issuers: app.issuers, nowMs: d.clock.now() });
+    return verdict.ok ? { kind: 'app', appId: app.appId } : verdict.message;
   }
   const token = d.state.tokenInfo(credential);
-  return token ? { kind: 'installation', installationId: token.installationId } : 'Bad credentials';
+  return token ? { kind: 'installation', installationId: token.installationId, appId: token.appId } : 'Bad credentials';
 }
 
-const identityKey = (i: Identity) => (i.kind === 'app' ? 'app' : `installation:${i.installationId}`);
+/** The `iss` claim as written, before any check (only to pick the App whose key verifies it). */
+function unverifiedIssuer(jwt: string): string {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof claims.iss === 'string' || typeof claims.iss === 'number' ? String(claims.iss) : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The identity GitHub counts limits against: an installation (its id is unique across
+ * GitHub, so this is per App and installation) or an App's own JWT calls.
+ */
+const identityKey = (i: Identity) => (i.kind === 'app' ? `app:${i.appId}` : `installation:${i.installationId}`);
 
 async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const bodyText = await readBody(req).catch(() => '');
@@ -394,9 +466,18 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
   const identity = authenticate(d, route.auth, req.headers.authorization);
   if (typeof identity === 'string') return respond(res, { status: 401, body: errorBody(identity, 401) }, anonymous);
   const who = identityKey(identity);
+  const perApp = d.byApp.get(identity.appId);
+  if (perApp) {
+    perApp.requests++;
+    perApp.calls.set(route.id, (perApp.calls.get(route.id) ?? 0) + 1);
+  }
+  const refused = (kind: 'primary' | 'secondary') => {
+    d.counters[kind]++;
+    if (perApp) perApp[kind]++;
+  };
   // In flight from arrival until the response closes, so delayed and hung requests count.
   if (!d.secondary.enter(who)) {
-    d.counters.secondary++;
+    refused('secondary');
     return respond(res, secondaryRefusal(d.secondary.options.status), { ...rateLimitHeaders(d.primary.peek(who, now)), 'retry-after': '1' });
   }
   res.once('close', () => d.secondary.leave(who));
@@ -418,16 +499,16 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
   }
   const budgetHeaders = rateLimitHeaders(d.primary.peek(who, d.clock.now()));
   if (fault?.kind === 'status') {
-    if (fault.status === 429) d.counters.secondary++;
+    if (fault.status === 429) refused('secondary');
     const extra: Record<string, string> = fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {};
     return respond(res, { status: fault.status, body: errorBody(fault.message ?? 'Server Error', fault.status) }, { ...budgetHeaders, ...extra });
   }
   if (fault?.kind === 'secondary') {
-    d.counters.secondary++;
+    refused('secondary');
     return respond(res, secondaryRefusal(fault.status ?? d.secondary.options.status), { ...budgetHeaders, 'retry-after': String(fault.retryAfterS ?? 60) });
   }
   if (fault?.kind === 'primary') {
-    d.counters.primary++;
+    refused('primary');
     const values = { ...d.primary.peek(who, d.clock.now()), remaining: 0, reset: Math.ceil(d.clock.now() / 1000) + (fault.resetInS ?? 60) };
     values.used = values.limit;
     return respond(res, primaryRefusal(fault.status ?? d.primary.options.status, identity), rateLimitHeaders(values));
@@ -436,13 +517,13 @@ async function handle(d: Internals, req: IncomingMessage, res: ServerResponse): 
   const budget = d.primary.take(who, d.clock.now());
   const headers = rateLimitHeaders(budget.headers);
   if (!budget.allowed) {
-    d.counters.primary++;
+    refused('primary');
     return respond(res, primaryRefusal(d.primary.options.status, identity), headers);
   }
   const points = route.method === 'GET' ? 1 : 5;
   const take = d.secondary.take(`${who} ${route.id}`, points, d.clock.now());
   if (!take.allowed) {
-    d.counters.secondary++;
+    refused('secondary');
     return respond(res, secondaryRefusal(d.secondary.options.status), { ...headers, 'retry-after': String(take.retryAfterS) });
   }
   let body: unknown;

@@ -2,10 +2,23 @@
  * GitHub's limits as the double enforces them.
  * - Primary: a budget per identity (installation or app) per window (5000 per hour),
  *   the window starting at the identity's first request, reported in x-ratelimit-*.
+ *   Source: docs.github.com "Rate limits for the REST API", primary rate limit for
+ *   GitHub App installations ("the installation's minimum rate limit of 5,000 requests
+ *   per hour"): the budget belongs to the installation, i.e. to one App on one account.
  * - Secondary: points per endpoint per identity in any sliding window (900 per 60 s,
  *   GET 1 / writes 5) — sliding is the strictest reading of "per minute", so a client
  *   that passes here passes GitHub whatever window GitHub really uses — and a cap on
- *   concurrent requests (100).
+ *   concurrent requests (100). Source: the same page, "About secondary rate limits":
+ *   "No more than 900 points per minute are allowed for REST API endpoints", "No more
+ *   than 100 concurrent requests are allowed"; "Calculating points": most GET 1, most
+ *   POST/PATCH/PUT/DELETE 5. The page does not say whom the points are counted against;
+ *   the double counts them per identity GitHub authenticates — an App installation
+ *   (token) or the App itself (JWT) — as it does the primary budget, so several Apps
+ *   installed on one org each have their own (what the Terraform AWS runner module's
+ *   multi-App support relies on: github-aws-runners/terraform-aws-github-runner #5037,
+ *   #5216 "rate limits are per installation, meaning per App per org").
+ *   Not modelled: the content-creation limit (80 per minute, 500 per hour) and the CPU
+ *   time limit, which the docs give no per-endpoint numbers for.
  */
 
 export interface PrimaryLimitOptions {

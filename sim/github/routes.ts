@@ -30,7 +30,8 @@ export const ROUTES = {
 
 export type RouteId = (typeof ROUTES)[keyof typeof ROUTES];
 
-export type Identity = { kind: 'app' } | { kind: 'installation'; installationId: number };
+/** Who called: an App (by its JWT) or one of an App's installations (by its token). */
+export type Identity = { kind: 'app'; appId: number } | { kind: 'installation'; installationId: number; appId: number };
 
 export interface RouteContext {
   params: Record<string, string>;
@@ -169,7 +170,7 @@ function installationJson(ctx: RouteContext, id: number, account: string, type: 
   return {
     id,
     account: { login: account, id: ctx.state.idOf('owner', account), type },
-    app_id: 0,
+    app_id: ctx.identity.appId,
     target_type: type,
     repository_selection: 'all',
     access_tokens_url: `${ctx.apiUrl}/app/installations/${id}/access_tokens`,
@@ -309,8 +310,9 @@ function releaseJson(apiUrl: string, r: SimRelease): Record<string, unknown> {
 export function createRoutes(): Route[] {
   return [
     compile(ROUTES.createAccessToken, 'jwt', (ctx) => {
+      // Only the App's own installations: another App's installation id is 404 to it, as on GitHub.
       const inst = ctx.state.installationById(Number(ctx.params.installation_id));
-      if (!inst) return notFound();
+      if (!inst || inst.appId !== ctx.identity.appId) return notFound();
       const t = ctx.state.issueToken(inst.id);
       return {
         status: 201,
@@ -323,11 +325,11 @@ export function createRoutes(): Route[] {
       };
     }),
     compile(ROUTES.orgInstallation, 'jwt', (ctx) => {
-      const inst = ctx.state.installationFor(ctx.params.org!);
+      const inst = ctx.state.installationFor(ctx.params.org!, undefined, ctx.identity.appId);
       return inst ? { status: 200, body: installationJson(ctx, inst.id, ctx.params.org!, inst.accountType ?? 'Organization') } : notFound();
     }),
     compile(ROUTES.repoInstallation, 'jwt', (ctx) => {
-      const inst = ctx.state.installationFor(ctx.params.owner!, ctx.params.repo!);
+      const inst = ctx.state.installationFor(ctx.params.owner!, ctx.params.repo!, ctx.identity.appId);
       return inst ? { status: 200, body: installationJson(ctx, inst.id, ctx.params.owner!, inst.accountType ?? 'Organization') } : notFound();
     }),
     compile(ROUTES.orgJitConfig, 'token', generateJit),
@@ -451,7 +453,7 @@ export function createRoutes(): Route[] {
       return { status: 202, body: {} };
     }),
     compile(ROUTES.installations, 'jwt', (ctx) => {
-      const all = ctx.state.installationList();
+      const all = ctx.state.installationList(ctx.identity.appId);
       const { items, headers } = paginate(all, ctx.query, `${ctx.apiUrl}/app/installations`);
       return { status: 200, headers, body: items.map((i) => installationJson(ctx, i.id, i.account, i.accountType ?? 'Organization')) };
     }),

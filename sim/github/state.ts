@@ -17,8 +17,20 @@ export interface InstallationSpec {
 export interface SimToken {
   token: string;
   installationId: number;
+  /** The App the installation belongs to. */
+  appId: number;
   expiresAtMs: number;
 }
+
+/** One App of the double: its id and the installations it has (none listed: one installation covering every owner). */
+export interface SimAppInstallations {
+  appId: number;
+  installations?: readonly InstallationSpec[] | undefined;
+  defaultInstallationId: number;
+}
+
+/** An installation and the App it belongs to (GitHub: an installation is of exactly one App). */
+export type SimInstallation = InstallationSpec & { appId: number };
 
 export interface SimJob {
   id: number;
@@ -121,7 +133,8 @@ export const scopeKey = (s: RunnerScope) => (s.kind === 'org' ? `org:${s.org.toL
 
 export class GitHubState {
   readonly #clock: Clock;
-  readonly #installations: InstallationSpec[] | undefined;
+  readonly #apps: SimAppInstallations[];
+  /** The first App's default installation: the one jobs carry when nothing else is said. */
   readonly defaultInstallationId: number;
   readonly runnerGroups: ReadonlyMap<number, string>;
   readonly tokenTtlMs: number;
@@ -146,15 +159,21 @@ export class GitHubState {
 
   constructor(options: {
     clock: Clock;
-    installations?: InstallationSpec[];
-    defaultInstallationId: number;
+    /** Every App with its installations; the first is the one webhooks and new jobs use. */
+    apps: SimAppInstallations[];
     runnerGroups: ReadonlyMap<number, string>;
     tokenTtlMs: number;
     serverUrl: string;
   }) {
     this.#clock = options.clock;
-    this.#installations = options.installations;
-    this.defaultInstallationId = options.defaultInstallationId;
+    this.#apps = options.apps;
+    const ids = new Set<number>();
+    for (const a of this.#apps)
+      for (const i of this.#appInstallations(a)) {
+        if (ids.has(i.id)) throw new Error(`GitHub double: installation ${i.id} is listed twice; an installation belongs to one App`);
+        ids.add(i.id);
+      }
+    this.defaultInstallationId = this.#apps[0]!.defaultInstallationId;
     this.runnerGroups = options.runnerGroups;
     this.tokenTtlMs = options.tokenTtlMs;
     this.serverUrl = options.serverUrl;
@@ -174,35 +193,61 @@ export class GitHubState {
 
   // ---- installations -------------------------------------------------------
 
-  /** The installation covering owner (and repo); every owner is covered when none were configured. */
-  installationFor(owner: string, repo?: string): InstallationSpec | undefined {
-    if (!this.#installations) return { id: this.defaultInstallationId, account: owner, accountType: 'Organization' };
-    return this.#installations.find(
+  #appInstallations(a: SimAppInstallations): SimInstallation[] {
+    return a.installations
+      ? a.installations.map((i) => ({ ...i, appId: a.appId }))
+      : [{ id: a.defaultInstallationId, account: '*', accountType: 'Organization', appId: a.appId }];
+  }
+
+  #app(appId: number | undefined): SimAppInstallations | undefined {
+    return appId === undefined ? this.#apps[0] : this.#apps.find((a) => a.appId === appId);
+  }
+
+  /**
+   * The installation of `appId` (default: the first App) covering owner (and repo); an
+   * App with no installations listed covers every owner.
+   */
+  installationFor(owner: string, repo?: string, appId?: number): SimInstallation | undefined {
+    const app = this.#app(appId);
+    if (!app) return undefined;
+    if (!app.installations) return { id: app.defaultInstallationId, account: owner, accountType: 'Organization', appId: app.appId };
+    const found = app.installations.find(
       (i) =>
         i.account.toLowerCase() === owner.toLowerCase() &&
         (repo === undefined || !i.repositories || i.repositories.some((r) => r.toLowerCase() === repo.toLowerCase())),
     );
+    return found && { ...found, appId: app.appId };
   }
 
-  /** Every installation of the App (one covering everything when none were configured). */
-  installationList(): InstallationSpec[] {
-    return this.#installations ? [...this.#installations] : [{ id: this.defaultInstallationId, account: 'default', accountType: 'Organization' }];
+  /** Every installation of the App (default: the first; one covering everything when none were configured). */
+  installationList(appId?: number): SimInstallation[] {
+    const app = this.#app(appId);
+    if (!app) return [];
+    return app.installations ? this.#appInstallations(app) : [{ id: app.defaultInstallationId, account: 'default', accountType: 'Organization', appId: app.appId }];
   }
 
-  installationById(id: number): InstallationSpec | undefined {
-    if (!this.#installations) return id === this.defaultInstallationId ? { id, account: '*', accountType: 'Organization' } : undefined;
-    return this.#installations.find((i) => i.id === id);
+  installationById(id: number): SimInstallation | undefined {
+    for (const a of this.#apps) {
+      const found = this.#appInstallations(a).find((i) => i.id === id);
+      if (found) return found;
+    }
+    return undefined;
   }
 
+  /** Whether this installation (of whichever App) covers owner (and repo). */
   covers(installationId: number, owner: string, repo?: string): boolean {
-    return this.installationFor(owner, repo)?.id === installationId;
+    const inst = this.installationById(installationId);
+    if (!inst) return false;
+    if (inst.account === '*') return true;
+    return inst.account.toLowerCase() === owner.toLowerCase() && (repo === undefined || !inst.repositories || inst.repositories.some((r) => r.toLowerCase() === repo.toLowerCase()));
   }
 
   // ---- tokens --------------------------------------------------------------
 
   issueToken(installationId: number): SimToken {
     const token = `ghs_${randomBytes(27).toString('base64url')}`;
-    const issued = { token, installationId, expiresAtMs: this.now() + this.tokenTtlMs };
+    const appId = this.installationById(installationId)?.appId ?? this.#apps[0]!.appId;
+    const issued = { token, installationId, appId, expiresAtMs: this.now() + this.tokenTtlMs };
     this.tokens.set(token, issued);
     this.tokensIssued++;
     return issued;

@@ -144,7 +144,7 @@ describe('github/rate limiting (shared Valkey limiter against the double)', () =
       const unreachable = new Harness();
       try {
         const limiter = unreachable.limiter({ clock: new JumpingClock(), valkey: unreachable.conns.command('redis://127.0.0.1:1') });
-        await assert.rejects(limiter.acquire({ scope: '1', family: 'f' }, 5), (err: unknown) => {
+        await assert.rejects(limiter.acquire({ app: '1', scope: '1', family: 'f' }, 5), (err: unknown) => {
           assert.ok(err instanceof RetryableError);
           assert.match(err.message, /Valkey did not answer; the call was not sent/);
           return true;
@@ -162,7 +162,7 @@ describe('github/rate limiting (shared Valkey limiter against the double)', () =
       const grants: Array<{ at: number; points: number }> = [];
       for (let i = 0; i < 120; i++) {
         const cost = requestCost(i % 3 === 0 ? 'GET' : 'POST');
-        await limiter.acquire({ scope: '1', family: 'f' }, cost);
+        await limiter.acquire({ app: '1', scope: '1', family: 'f' }, cost);
         grants.push({ at: clock.now(), points: cost });
       }
       let peak = 0;

@@ -42,8 +42,11 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     assert.equal(s.replica.leader, true);
     assert.equal(s.leader.value.holder, 'orchestrator-0');
     const def = s.pools.value.find((p) => p.name === 'default')!;
-    assert.ok(defaultFloors().includes(def.desired), `the default pool holds its floor (min, or its office-hours schedule's) when idle: ${def.desired} not in ${defaultFloors()}`);
+    assert.ok(defaultFloors().includes(def.desired ?? -1), `the default pool holds its floor (min, or its office-hours schedule's) when idle: ${def.desired} not in ${defaultFloors()}`);
     assert.equal(typeof s.github.value.remaining.core, 'number', 'the installation token call left a core budget');
+    // The budget is also shown per App, by its id (the local stack has one App).
+    const app = s.github.value.apps[String(local.stack.github.appId)];
+    assert.ok(app && app.requests > 0 && typeof app.remaining.core === 'number', JSON.stringify(s.github.value.apps));
   });
 
   it('counts jobs in flight, warm-pool hits and dead letters as jobs arrive', async () => {
@@ -78,7 +81,7 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     assert.equal(text.code, 0, text.err);
     for (const want of [/^runs-fleet status at .* — answered by orchestrator-0 \(the leader\)$/m, /^Queue +\d+ waiting, \d+ in flight, \d+ dead letters?;/m,
       /dead letter job \d+ octo-org\/app: /, /^Warm pools POOL +CLASS +MIN\.\.MAX +DESIRED +READY +HITS +MISSES$/m, new RegExp(`^ +default +4cpu-linux-arm64 +2\\.\\.10 +(${defaultFloors().join('|')}) +\\1 +\\d+ +\\d+$`, 'm'),
-      /^GitHub +budget left: core \d+/m, /^Leader +orchestrator-0, renewed \d+ s ago/m]) assert.match(text.out, want);
+      /^GitHub +budget left: core \d+/m, new RegExp(`^ +App ${local.stack.github.appId}: \\d+ requests, budget left core \\d+`, 'm'), /^Leader +orchestrator-0, renewed \d+ s ago/m]) assert.match(text.out, want);
     const screen = (t: string) => t.split('\n').slice(1).join('\n').replace(/renewed \d+ s/, 'renewed N s').replace(/for \d+ s/g, 'for N s');
     assert.equal(screen(await (await fetch(`${url}/status?format=text`)).text()), screen(text.out), 'the HTTP text is the screen');
 
