@@ -17,8 +17,9 @@ import { nodePoolsFromConfig, seedPriorityClasses, startSimCluster, type SimClus
 import type { NodeCostReport } from '../../sim/k8s/controllers/node-cost.ts';
 import { Meter, type RunnerStart } from './meter.ts';
 import {
-  CLASS, CONSOLIDATE_AFTER_MS, CONTROLLER_INTERVAL_MS, MAX_RUNNERS_PER_NODE, NAMESPACE, TIMINGS, type Policy,
+  CLASS, CONSOLIDATE_AFTER_MS, CONTROLLER_INTERVAL_MS, IMAGE_WARMING, IMAGE_WARMING_INTERVAL_MS, MAX_RUNNERS_PER_NODE, NAMESPACE, TIMINGS, type Policy,
 } from './policies.ts';
+import { ImageWarmingController } from '../../runtime/controllers/image-warming/controller.ts';
 import { DAY_PERIODS, type Trace, type TraceJob } from './traces.ts';
 
 /**
@@ -92,7 +93,7 @@ export async function replayTrace(trace: Trace, policy: Policy, options: ReplayO
     seed: options.seed ?? 1,
     namespaces: [NAMESPACE],
     recordEvents: false,
-    nodePools: nodePoolsFromConfig(policy.doc, { consolidateAfterMs: CONSOLIDATE_AFTER_MS, maxRunnersPerNode: MAX_RUNNERS_PER_NODE }),
+    nodePools: nodePoolsFromConfig(policy.doc, { consolidateAfterMs: CONSOLIDATE_AFTER_MS, maxRunnersPerNode: MAX_RUNNERS_PER_NODE, imageWarming: IMAGE_WARMING }),
     timings: TIMINGS,
     // The runner container runs for the job's duration; the dind sidecar until the runner exits.
     containerRunMs: (pod, c) => (c.name === RUNNER_CONTAINER ? runMs.get(pod.metadata.labels?.[LABEL.jobId] ?? '') : undefined),
@@ -134,6 +135,7 @@ const TRANSPORT_RETRY = { attempts: 5, baseMs: 20, maxMs: 500, retryable: isTran
 
 class Driver {
   private readonly controller: WarmPoolController | undefined;
+  private readonly warming: ImageWarmingController | undefined;
   private placeholderName: string | undefined;
   readonly registry: Registry | undefined;
 
@@ -150,6 +152,7 @@ class Driver {
         metrics: createWarmPoolMetrics(this.registry), store: memoryStateStore(),
       });
     }
+    if (IMAGE_WARMING) this.warming = new ImageWarmingController({ core: kube.core, namespace: NAMESPACE, clock: sim.clock, log: silentLogger() });
   }
 
   async setUp(): Promise<void> {
@@ -172,6 +175,7 @@ class Driver {
     const end = trace.startAt + trace.durationMs;
     let next = 0;
     let tick = clock.now();
+    let warmTick = this.warming ? clock.now() : Number.POSITIVE_INFINITY;
     const log: ControllerLog = { passes: 0, failedPasses: 0, reasonMinutes: {} };
     const record = (at: number, r: ReconcileResult) => {
       const reason = r.decisions[0]?.reason;
@@ -181,7 +185,7 @@ class Driver {
     };
     for (let step = 0; step < MAX_STEPS; step++) {
       const arrival = next < trace.jobs.length ? trace.startAt + trace.jobs[next]!.at : Number.POSITIVE_INFINITY;
-      const t = Math.min(arrival, tick);
+      const t = Math.min(arrival, tick, warmTick);
       if (t >= horizon || (t >= end && meter.started() >= trace.jobs.length)) {
         await clock.advanceTo(Math.max(clock.now(), Math.min(t, horizon)));
         return log;
@@ -189,6 +193,11 @@ class Driver {
       await clock.advanceTo(t);
       onInstant(t);
       while (next < trace.jobs.length && trace.startAt + trace.jobs[next]!.at <= t) await this.createRunner(trace.jobs[next++]!);
+      if (warmTick <= t) {
+        warmTick += IMAGE_WARMING_INTERVAL_MS;
+        // A failed pass is retried on the next one, as in the orchestrator's loop.
+        await this.warming!.reconcile().catch(() => undefined);
+      }
       if (tick <= t) {
         tick += CONTROLLER_INTERVAL_MS;
         if (this.policy.schedule) await this.followSchedule(t);
