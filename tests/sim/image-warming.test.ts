@@ -48,7 +48,7 @@ function placeholder(name: string): k8s.V1Pod {
 
 function runner(name: string): k8s.V1Pod {
   return {
-    metadata: { name },
+    metadata: { name, labels: { [LABEL.component]: COMPONENT.runner, [LABEL.managedBy]: MANAGED_BY, [LABEL.class]: 'small' } },
     spec: {
       priorityClassName: 'runner',
       terminationGracePeriodSeconds: 0,
@@ -90,12 +90,24 @@ describe('sim/k8s image-warming startup taint, removed by the orchestrator', () 
   const ready = (name: string) => get(name)?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
   const create = (body: k8s.V1Pod) => kube.core.createNamespacedPod({ namespace: ns, body });
 
-  it('keeps a runner off a node still pulling, launches nothing for it, and lets it land once a placeholder there is Ready', async () => {
+  it('holds a new node for its placeholders while they pull, and opens it once one is Ready', async () => {
     await create(placeholder('p1'));
     const host = await until('p1 bound', () => get('p1')?.spec?.nodeName as string | undefined, { clock, stepMs: 1000 });
     assert.ok(warmingTaint(host), 'a new node starts with the startup taint');
     assert.notEqual(node(host)!.metadata.labels?.['karpenter.sh/initialized'], 'true', 'not initialized while it is on');
+    assert.deepEqual(await warming.reconcile(), [], 'the placeholder is still pulling and no runner waits');
+    assert.ok(warmingTaint(host));
+    await until('p1 Ready', () => ready('p1'), { clock, stepMs: 1000 });
+    assert.deepEqual(await warming.reconcile(), [{ node: host, reason: 'image_pulled' }]);
+    assert.deepEqual(node(host)!.spec.taints.map((t: { key: string }) => t.key), [RUNNER_TAINT.key], 'only the warming taint goes');
+    await until('Karpenter marks it initialized', () => node(host)!.metadata.labels?.['karpenter.sh/initialized'] === 'true', { clock, stepMs: 100, maxSimMs: 1_000 });
+    await create(runner('r1'));
+    await until('r1 lands on the warmed node', () => get('r1')?.spec?.nodeName === host, { clock, stepMs: 100, maxSimMs: 5_000 });
+  });
 
+  it('keeps a runner off a node still pulling, launches nothing for it, and opens the node to it when it has nowhere better to go', async () => {
+    await create(placeholder('p1'));
+    const host = await until('p1 bound', () => get('p1')?.spec?.nodeName as string | undefined, { clock, stepMs: 1000 });
     await create(runner('r1'));
     await clock.advance(15_000);
     assert.equal(get('r1')!.spec?.nodeName, undefined, 'the free slot is on a node without the image');
@@ -103,15 +115,10 @@ describe('sim/k8s image-warming startup taint, removed by the orchestrator', () 
     assert.match(scheduled.message, /untolerated taint \{runs-fleet\.io\/image-warming/);
     assert.equal(classNodes().length, 1, 'Karpenter counts the runner onto the warming node (startup taints ignored), so launches none');
     assert.equal(sim.inflightNodeClaims().length, 0);
-    assert.deepEqual(await warming.reconcile(), [], 'the placeholder is still pulling');
-    assert.ok(warmingTaint(host));
-
-    await until('p1 Ready', () => ready('p1'), { clock, stepMs: 1000 });
-    assert.deepEqual(await warming.reconcile(), [{ node: host, reason: 'image_pulled' }]);
-    assert.ok(!warmingTaint(host));
-    assert.deepEqual(node(host)!.spec.taints.map((t: { key: string }) => t.key), [RUNNER_TAINT.key], 'only the warming taint goes');
-    await until('r1 lands on the warmed node', () => get('r1')?.spec?.nodeName === host, { clock, stepMs: 100, maxSimMs: 5_000 });
-    await until('Karpenter marks it initialized', () => node(host)!.metadata.labels?.['karpenter.sh/initialized'] === 'true', { clock, stepMs: 100, maxSimMs: 1_000 });
+    assert.ok(!ready('p1'));
+    // No placeholder to preempt on a node with the image: waiting for the pull under way beats a new node's whole pull.
+    assert.deepEqual(await warming.reconcile(), [{ node: host, reason: 'runner_waiting' }]);
+    await until('r1 lands beside the pulling placeholder', () => get('r1')?.spec?.nodeName === host, { clock, stepMs: 100, maxSimMs: 5_000 });
     assert.equal(classNodes().length, 1);
   });
 

@@ -35,4 +35,28 @@ describe('image-warming plan (when a runner node may take runners)', () => {
     const pods = [ph('done', { ready: true }), ph('booting', { ready: true }), ph('a', { ready: true }), ph('b')];
     assert.deepEqual(planImageWarming(nodes, pods, now), [{ node: 'a', reason: 'image_pulled' }]);
   });
+
+  it('opens the warming nodes furthest along for runners that have nowhere better to go, one per runner and class', () => {
+    const nodes = [
+      node('late', { class: 'c4', readySince: now - 10_000 }),
+      node('early', { class: 'c4', readySince: now - 50_000 }),
+      node('mid', { class: 'c4', readySince: now - 30_000 }),
+      node('other', { class: 'c8', readySince: now - 90_000 }),
+    ];
+    const pulling = [ph('late'), ph('early'), ph('mid'), ph('other')];
+    assert.deepEqual(planImageWarming(nodes, pulling, now, 5_000, {}), [], 'no runner waiting: all stay held for their placeholders');
+    assert.deepEqual(planImageWarming(nodes, pulling, now, 5_000, { c4: 2 }), [
+      { node: 'early', reason: 'runner_waiting' },
+      { node: 'mid', reason: 'runner_waiting' },
+    ]);
+  });
+
+  it('counts a node opened for its own reasons against the waiting runners of its class', () => {
+    const nodes = [node('warm', { class: 'c4' }), node('pulling', { class: 'c4' })];
+    assert.deepEqual(planImageWarming(nodes, [ph('warm', { ready: true }), ph('pulling')], now, 5_000, { c4: 1 }), [{ node: 'warm', reason: 'image_pulled' }]);
+    assert.deepEqual(planImageWarming(nodes, [ph('warm', { ready: true }), ph('pulling')], now, 5_000, { c4: 2 }), [
+      { node: 'warm', reason: 'image_pulled' },
+      { node: 'pulling', reason: 'runner_waiting' },
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { CoreV1Api, V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
-import { IMAGE_WARMING_TAINT, NODE_CLASS_LABEL } from '../../k8s/labels.ts';
+import { COMPONENT, IMAGE_WARMING_TAINT, LABEL, MANAGED_BY, NODE_CLASS_LABEL } from '../../k8s/labels.ts';
 import type { Logger } from '../../log.ts';
 import type { Clock } from '../../util/clock.ts';
 import { PLACEHOLDER_LIST_SELECTOR } from '../warm-pool/build-placeholder.ts';
@@ -18,8 +18,8 @@ export interface ImageWarmingDeps {
 }
 
 /**
- * The edge of the image-warming reconcile (plan.ts decides): lists the runner-class nodes and
- * the placeholders, and removes the image-warming taint from the nodes the plan names. Each
+ * The edge of the image-warming reconcile (plan.ts decides): lists the runner-class nodes, the
+ * placeholders and the pending runner pods, and removes the image-warming taint from the nodes the plan names. Each
  * PATCH first tests that the taints are still what was read, so a taint another controller
  * added meanwhile (Karpenter's disruption taint) is never dropped; a failed test is retried on
  * the next pass with fresh state.
@@ -28,12 +28,16 @@ export class ImageWarmingController {
   constructor(private readonly d: ImageWarmingDeps) {}
 
   async reconcile(): Promise<UntaintDecision[]> {
-    const [nodes, pods] = await Promise.all([
+    const [nodes, pods, runners] = await Promise.all([
       this.d.core.listNode({ labelSelector: NODE_CLASS_LABEL }),
       this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: PLACEHOLDER_LIST_SELECTOR }),
+      // Pending runner pods only: the field selector keeps this small however many runners run.
+      this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: RUNNER_SELECTOR, fieldSelector: 'spec.nodeName=' }),
     ]);
     const byName = new Map(nodes.items.map((n) => [n.metadata?.name ?? '', n]));
-    const decisions = planImageWarming(nodes.items.map(warmingNode), pods.items.flatMap(warmingPod), this.d.clock.now(), this.d.graceMs);
+    const decisions = planImageWarming(
+      nodes.items.map(warmingNode), pods.items.flatMap(warmingPod), this.d.clock.now(), this.d.graceMs, waitingRunners(runners.items),
+    );
     const done: UntaintDecision[] = [];
     for (const decision of decisions) {
       const taints = byName.get(decision.node)?.spec?.taints ?? [];
@@ -57,6 +61,21 @@ export class ImageWarmingController {
   forget(): void {}
 }
 
+const RUNNER_SELECTOR = `${LABEL.component}=${COMPONENT.runner},${LABEL.managedBy}=${MANAGED_BY}`;
+
+/** Runner pods kube-scheduler could place nowhere, by class: Unschedulable and not nominated to a node (no victim on any node it may use). */
+function waitingRunners(pods: readonly V1Pod[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of pods) {
+    if (p.spec?.nodeName || p.metadata?.deletionTimestamp || p.status?.nominatedNodeName) continue;
+    const cond = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const cls = p.metadata?.labels?.[LABEL.class];
+    if (cond?.status !== 'False' || cond.reason !== 'Unschedulable' || !cls) continue;
+    out[cls] = (out[cls] ?? 0) + 1;
+  }
+  return out;
+}
+
 function isWarmingTaint(t: V1Taint): boolean {
   return t.key === IMAGE_WARMING_TAINT.key && t.effect === IMAGE_WARMING_TAINT.effect;
 }
@@ -65,8 +84,10 @@ function warmingNode(n: V1Node): WarmingNode {
   const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
   const at = ready?.lastTransitionTime as Date | string | undefined;
   const since = ready?.status !== 'True' || !at ? Number.NaN : at instanceof Date ? at.getTime() : Date.parse(at);
+  const cls = n.metadata?.labels?.[NODE_CLASS_LABEL];
   return {
     name: n.metadata?.name ?? '',
+    ...(cls ? { class: cls } : {}),
     tainted: (n.spec?.taints ?? []).some(isWarmingTaint),
     ...(Number.isFinite(since) ? { readySince: since } : {}),
   };

@@ -22,11 +22,20 @@
  * - no placeholder is on it `graceMs` after it became Ready while some are pending: the
  *   scheduler binds the placeholders Karpenter launched a node for as soon as it is Ready, so
  *   a pending one still unbound after the grace is not coming here.
- * A node that is not Ready keeps it: nothing can run there yet anyway.
+ * - a runner of its class is waiting with nowhere better to go: kube-scheduler found no
+ *   untainted node with room and no placeholder to preempt on one (it would have nominated a
+ *   node), so holding the runner off would only make Karpenter launch a node for it, which
+ *   pulls the same image from scratch. On the warming node it waits for the rest of a pull that
+ *   is already under way (the kubelet shares one pull per image). The nodes that became Ready
+ *   first go first (their pulls are furthest along), one per waiting runner.
+ * So the taint only ever sends a runner somewhere better; it never makes one wait longer than
+ * a pass of the reconcile. A node that is not Ready keeps it: nothing can run there yet anyway.
  */
 
 export interface WarmingNode {
   name: string;
+  /** Its runner class (runs-fleet.io/class). */
+  class?: string;
   /** It still carries the image-warming taint. */
   tainted: boolean;
   /** Epoch ms its Ready condition turned True; undefined while not Ready. */
@@ -42,7 +51,7 @@ export interface WarmingPod {
   terminating: boolean;
 }
 
-export type UntaintReason = 'image_pulled' | 'no_placeholder';
+export type UntaintReason = 'image_pulled' | 'no_placeholder' | 'runner_waiting';
 
 export interface UntaintDecision {
   node: string;
@@ -57,6 +66,8 @@ export function planImageWarming(
   placeholders: readonly WarmingPod[],
   now: number,
   graceMs = DEFAULT_NO_PLACEHOLDER_GRACE_MS,
+  /** Runner pods per class that are unschedulable and nominated nowhere (no room and no victim on any untainted node). */
+  waitingRunners: Readonly<Record<string, number>> = {},
 ): UntaintDecision[] {
   const byNode = new Map<string, WarmingPod[]>();
   let pending = false;
@@ -71,11 +82,25 @@ export function planImageWarming(
     list.push(p);
   }
   const out: UntaintDecision[] = [];
+  const held: WarmingNode[] = [];
   for (const n of nodes) {
     if (!n.tainted || n.readySince === undefined) continue;
     const here = byNode.get(n.name) ?? [];
     if (here.some((p) => p.ready)) out.push({ node: n.name, reason: 'image_pulled' });
     else if (here.length === 0 && (!pending || now - n.readySince >= graceMs)) out.push({ node: n.name, reason: 'no_placeholder' });
+    else held.push(n);
+  }
+  // Nodes opened above take waiting runners first.
+  const waiting = new Map(Object.entries(waitingRunners));
+  for (const d of out) {
+    const cls = nodes.find((n) => n.name === d.node)?.class;
+    if (cls !== undefined && (waiting.get(cls) ?? 0) > 0) waiting.set(cls, waiting.get(cls)! - 1);
+  }
+  for (const n of held.sort((a, b) => a.readySince! - b.readySince! || a.name.localeCompare(b.name))) {
+    const left = n.class === undefined ? 0 : (waiting.get(n.class) ?? 0);
+    if (left <= 0) continue;
+    waiting.set(n.class!, left - 1);
+    out.push({ node: n.name, reason: 'runner_waiting' });
   }
   return out;
 }
