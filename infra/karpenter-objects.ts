@@ -2,6 +2,7 @@ import { classRequirements } from '../runtime/capacity/class-requirements.ts';
 import { nodeCpuFor } from '../runtime/capacity/runner-size.ts';
 import type { Pool, RunnerClass } from '../runtime/config/document.ts';
 import { INFRA, LABEL, MANAGED_BY, NODE_CLASS_LABEL, RUNNER_TAINT } from '../runtime/k8s/labels.ts';
+import { runnerStartupTaints } from '../runtime/k8s/pod-template.ts';
 
 /**
  * Karpenter objects as plain data (NodePool per runner class, EC2NodeClass per disk
@@ -75,6 +76,8 @@ export function warmPoolMaxCpu(cls: RunnerClass, pools: readonly Pool[]): number
 export interface NodePoolSettings {
   consolidateAfter: string;
   expireAfter: string;
+  /** Placeholders pre-pull the runner image: nodes then start with the image-warming startup taint. Default false. */
+  prePullImages?: boolean;
 }
 
 export function nodePoolMetadata(cls: RunnerClass, pools: readonly Pool[]) {
@@ -91,14 +94,19 @@ export function nodePoolMetadata(cls: RunnerClass, pools: readonly Pool[]) {
  * Running runners are protected three ways: their pods carry karpenter.sh/do-not-disrupt,
  * only empty nodes are consolidated (WhenEmpty), and budgets replace drifted nodes one at
  * a time. An expired node waits up to the class's job timeout for its runner.
+ * With pre-pulling on, a new node also starts with the image-warming startup taint, which only
+ * placeholders tolerate; the orchestrator removes it once a placeholder there is Ready
+ * (runtime/controllers/image-warming), so runners never wait on a node's image pull.
  */
 export function nodePoolSpec(cls: RunnerClass, s: NodePoolSettings) {
+  const startupTaints = runnerStartupTaints({ prePullImages: s.prePullImages ?? false });
   return {
     template: {
       metadata: { labels: { [NODE_CLASS_LABEL]: cls.name, [LABEL.managedBy]: MANAGED_BY } },
       spec: {
         nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: nodeClassName(cls.diskGiB) },
         taints: [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }],
+        ...(startupTaints.length ? { startupTaints } : {}),
         // Exactly the class's size: were the runner pod not to fit, Karpenter would otherwise pick
         // the next size up, at twice the price (runtime/capacity/runner-size.ts sizes the pod to fit).
         requirements: classRequirements(cls, { runnersPerNode: cls.runnersPerNode }).map((r) => ({ ...r, values: [...(r.values ?? [])] })),

@@ -32,6 +32,8 @@ export interface KarpenterArgs {
   readonly pools: readonly Pool[];
   /** Chart version, AMI alias, consolidation and expiry (`runs-fleet:karpenter`). */
   readonly settings: StackConfig['karpenter'];
+  /** `runs-fleet:runner.prePullImages`: when on, runner nodes start with the image-warming startup taint. */
+  readonly prePullImages: boolean;
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -119,7 +121,7 @@ export class Karpenter extends pulumi.ComponentResource {
         apiVersion: 'karpenter.sh/v1',
         kind: 'NodePool',
         metadata: nodePoolMetadata(cls, args.pools),
-        spec: nodePoolSpec(cls, { consolidateAfter: args.settings.consolidateAfter, expireAfter: args.settings.expireAfter }),
+        spec: nodePoolSpec(cls, { consolidateAfter: args.settings.consolidateAfter, expireAfter: args.settings.expireAfter, prePullImages: args.prePullImages }),
       }, { parent: this, dependsOn: [chart, ...nodeClassResources] });
       this.nodePools[cls.name] = nodePool.metadata.name;
     }

@@ -58,6 +58,7 @@ export function program(cfg: StackConfig, options: ProgramOptions = {}) {
     classes: cfg.classes,
     pools: cfg.pools,
     settings: cfg.karpenter,
+    prePullImages: cfg.runner.prePullImages,
     tags,
   }, onCluster);
 

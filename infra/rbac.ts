@@ -2,7 +2,7 @@
  * What the orchestrator may do, namespace by namespace, with no wildcards: in the runner
  * namespace it manages runner Jobs, their JIT Secrets and Pods, records and reads Events,
  * and scales placeholder Deployments; in the system namespace it holds the leader-election
- * Lease. The only cluster-scoped permission is reading a Node by name.
+ * Lease. Cluster-scoped it reads Nodes and patches them, which the image-warming reconcile needs.
  */
 export interface PolicyRule {
   apiGroups: string[];
@@ -27,8 +27,10 @@ export const SYSTEM_NAMESPACE_RULES: readonly PolicyRule[] = [
 
 /**
  * Nodes are cluster-scoped: the watcher and the warm-pool accounting read the node a runner
- * landed on (its creation time says warm or cold start). Read one by name, nothing else.
+ * landed on (its creation time says warm or cold start); the image-warming reconcile lists the
+ * runner nodes and patches one to remove its image-warming startup taint
+ * (runtime/controllers/image-warming). Nothing else: no create, delete or watch.
  */
 export const CLUSTER_RULES: readonly PolicyRule[] = [
-  { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] },
 ];

@@ -11,6 +11,8 @@ import { handleJobEvent } from './controllers/provisioner/job-events.ts';
 import { createProvisionerMetrics } from './controllers/provisioner/metrics.ts';
 import { provision } from './controllers/provisioner/provision.ts';
 import { startWarmPoolLoop } from './controllers/warm-pool/loop.ts';
+import { ImageWarmingController } from './controllers/image-warming/controller.ts';
+import { createImageWarmingMetrics } from './controllers/image-warming/metrics.ts';
 import { createWarmPoolMetrics } from './controllers/warm-pool/metrics.ts';
 import { WarmPoolController } from './controllers/warm-pool/reconcile.ts';
 import { valkeyStateStore } from './controllers/warm-pool/state-store.ts';
@@ -66,6 +68,8 @@ export interface OrchestratorOptions {
   lifecycle?: LifecycleOptions;
   /** Runner release tracking: time between passes (15 min) and the most a switch waits for the pre-pull (30 min). */
   runnerVersion?: { intervalMs?: number; maxPrepullWaitMs?: number };
+  /** Time between image-warming passes (5 s): how long a node whose placeholder is Ready may still turn runners away. */
+  imageWarmingIntervalMs?: number;
 }
 
 export interface Orchestrator {
@@ -181,6 +185,9 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
     },
   }, { clock, log, isLeader: () => true, intervalMs: options.runnerVersion?.intervalMs ?? 15 * 60_000 });
   const unsubscribeRunnerVersion = config.subscribe(() => runnerVersionLoop.wake());
+  // Runner nodes take runners once their placeholders pulled the runner image (the leader only: one writer of node taints).
+  const imageWarming = new ImageWarmingController({ core: kube.core, namespace: env.runnerNamespace, clock, log, metrics: createImageWarmingMetrics(registry) });
+  const imageWarmingLoop = startWarmPoolLoop(imageWarming, { clock, log, isLeader: () => lifecycle.isLeader(), intervalMs: options.imageWarmingIntervalMs ?? 5_000 });
 
   // Every App's secret (current, then the one being rotated out): a delivery from any
   // configured App is accepted, each checked against its own App's secret among the rest.
@@ -227,7 +234,7 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
       // Stop reading (in-flight entries finish or go back to the group) while leader work stops and the Lease is released.
       unsubscribeWarmPool();
       unsubscribeRunnerVersion();
-      await Promise.all([warmPoolLoop.stop(), runnerVersionLoop.stop()]);
+      await Promise.all([warmPoolLoop.stop(), runnerVersionLoop.stop(), imageWarmingLoop.stop()]);
       await Promise.all([consumer.stop(), lifecycle.stop()]);
       await rejections.settled();
       await config.stop();

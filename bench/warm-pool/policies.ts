@@ -26,6 +26,15 @@ export const CONSOLIDATE_AFTER_MS = 120_000;
 export const MAX_RUNNERS_PER_NODE = 4;
 /** The controller's pass interval (the orchestrator's default). */
 export const CONTROLLER_INTERVAL_MS = 15_000;
+/**
+ * Runner nodes start with the image-warming startup taint and the orchestrator's image-warming
+ * reconcile (runtime/controllers/image-warming) removes it, every policy alike: it is part of the
+ * cluster the Pulumi program builds (runner.prePullImages defaults on). WARM_POOL_IMAGE_WARMING=0
+ * replays without it, as before it existed.
+ */
+export const IMAGE_WARMING = process.env.WARM_POOL_IMAGE_WARMING !== '0';
+/** The image-warming pass interval (the orchestrator's default). */
+export const IMAGE_WARMING_INTERVAL_MS = 5_000;
 
 /** An anchor (what the peers offer: a fixed pool, a cron pool) or the controller at one budget setting. */
 export type PolicyKind = 'fixed' | 'scheduled' | 'controller';

@@ -17,8 +17,9 @@ import { nodePoolsFromConfig, seedPriorityClasses, startSimCluster, type FromCon
 import type { NodeCostReport } from '../../sim/k8s/controllers/node-cost.ts';
 import { Meter, type RunnerStart } from './meter.ts';
 import {
-  CLASS, CONSOLIDATE_AFTER_MS, CONTROLLER_INTERVAL_MS, MAX_RUNNERS_PER_NODE, NAMESPACE, TIMINGS, type Policy,
+  CLASS, CONSOLIDATE_AFTER_MS, CONTROLLER_INTERVAL_MS, IMAGE_WARMING, IMAGE_WARMING_INTERVAL_MS, MAX_RUNNERS_PER_NODE, NAMESPACE, TIMINGS, type Policy,
 } from './policies.ts';
+import { ImageWarmingController } from '../../runtime/controllers/image-warming/controller.ts';
 import { DAY_PERIODS, type Trace, type TraceJob } from './traces.ts';
 
 /**
@@ -101,7 +102,8 @@ export async function replayTrace(trace: Trace, policy: Policy, options: ReplayO
     seed: options.seed ?? 1,
     namespaces: [NAMESPACE],
     recordEvents: false,
-    nodePools: nodePoolsFromConfig(policy.doc, options.cluster ?? { consolidateAfterMs: CONSOLIDATE_AFTER_MS, maxRunnersPerNode: MAX_RUNNERS_PER_NODE }),
+    // The stack's NodePools (what-if passes them) or the bench's; the image-warming taint when its runner pre-pulls.
+    nodePools: nodePoolsFromConfig(policy.doc, { ...(options.cluster ?? { consolidateAfterMs: CONSOLIDATE_AFTER_MS, maxRunnersPerNode: MAX_RUNNERS_PER_NODE }), imageWarming: IMAGE_WARMING }),
     timings: TIMINGS,
     // The runner container runs for the job's duration; the dind sidecar until the runner exits.
     containerRunMs: (pod, c) => (c.name === RUNNER_CONTAINER ? runMs.get(pod.metadata.labels?.[LABEL.jobId] ?? '') : undefined),
@@ -143,6 +145,7 @@ const TRANSPORT_RETRY = { attempts: 5, baseMs: 20, maxMs: 500, retryable: isTran
 
 class Driver {
   private readonly controller: WarmPoolController | undefined;
+  private readonly warming: ImageWarmingController | undefined;
   private placeholderName: string | undefined;
   readonly registry: Registry | undefined;
 
@@ -160,6 +163,7 @@ class Driver {
         metrics: createWarmPoolMetrics(this.registry), store: memoryStateStore(),
       });
     }
+    if (IMAGE_WARMING) this.warming = new ImageWarmingController({ core: kube.core, namespace: NAMESPACE, clock: sim.clock, log: silentLogger() });
   }
 
   async setUp(): Promise<void> {
@@ -182,6 +186,7 @@ class Driver {
     const end = trace.startAt + trace.durationMs;
     let next = 0;
     let tick = clock.now();
+    let warmTick = this.warming ? clock.now() : Number.POSITIVE_INFINITY;
     const log: ControllerLog = { passes: 0, failedPasses: 0, reasonMinutes: {} };
     const record = (at: number, r: ReconcileResult) => {
       const reason = r.decisions[0]?.reason;
@@ -189,12 +194,13 @@ class Driver {
       log.reasonMinutes[reason] = (log.reasonMinutes[reason] ?? 0) + CONTROLLER_INTERVAL_MS / 60_000;
       if (reason === 'cost_cap' && log.firstCostCapAt === undefined) log.firstCostCapAt = at - trace.startAt;
     };
-    // Each tick and each arrival is a step; twice that (drain included) before it counts as a runaway.
-    const maxSteps = Math.max(MIN_MAX_STEPS, 2 * (Math.ceil((horizon - tick) / CONTROLLER_INTERVAL_MS) + trace.jobs.length));
+    // Each tick (the controller's and image warming's) and each arrival is a step; twice that (drain included) before it counts as a runaway.
+    const warmTicks = this.warming ? Math.ceil((horizon - tick) / IMAGE_WARMING_INTERVAL_MS) : 0;
+    const maxSteps = Math.max(MIN_MAX_STEPS, 2 * (Math.ceil((horizon - tick) / CONTROLLER_INTERVAL_MS) + warmTicks + trace.jobs.length));
     let reported = tick;
     for (let step = 0; step < maxSteps; step++) {
       const arrival = next < trace.jobs.length ? trace.startAt + trace.jobs[next]!.at : Number.POSITIVE_INFINITY;
-      const t = Math.min(arrival, tick);
+      const t = Math.min(arrival, tick, warmTick);
       if (t >= horizon || (t >= end && meter.started() >= trace.jobs.length)) {
         await clock.advanceTo(Math.max(clock.now(), Math.min(t, horizon)));
         return log;
@@ -206,6 +212,11 @@ class Driver {
         this.onProgress(t, next);
       }
       while (next < trace.jobs.length && trace.startAt + trace.jobs[next]!.at <= t) await this.createRunner(trace.jobs[next++]!);
+      if (warmTick <= t) {
+        warmTick += IMAGE_WARMING_INTERVAL_MS;
+        // A failed pass is retried on the next one, as in the orchestrator's loop.
+        await this.warming!.reconcile().catch(() => undefined);
+      }
       if (tick <= t) {
         tick += CONTROLLER_INTERVAL_MS;
         if (this.policy.schedule) await this.followSchedule(t);

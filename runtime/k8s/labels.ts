@@ -26,6 +26,17 @@ export const COMPONENT = { runner: 'runner', placeholder: 'placeholder', orchest
 /** Runner nodes carry this taint (set on every NodePool) so that only runners and placeholders land there. */
 export const RUNNER_TAINT = { key: `${DOMAIN}/runner`, value: 'true', effect: 'NoSchedule' } as const;
 
+/**
+ * A Karpenter startup taint on every runner node while it pulls the runner image (set when
+ * `runner.prePullImages` is on). Placeholders tolerate it, runners do not: a new node takes
+ * placeholders first, whose pre-pull init containers pull the runner image, and only once one
+ * of them is Ready (image on the node) does the orchestrator remove the taint and let runners
+ * land (runtime/controllers/image-warming). Karpenter ignores startup taints when it decides
+ * whether a pod fits a NodePool and expects another system to remove them
+ * (karpenter.sh/v1.9/concepts/nodepools, "startupTaints").
+ */
+export const IMAGE_WARMING_TAINT = { key: `${DOMAIN}/image-warming`, value: 'true', effect: 'NoSchedule' } as const;
+
 /** Node label (from the NodePool template) naming the class a node was provisioned for. */
 export const NODE_CLASS_LABEL = LABEL.class;
 

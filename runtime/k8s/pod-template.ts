@@ -3,7 +3,7 @@ import { scaledPod, splitPod, type Share, type SizedClass } from '../capacity/ru
 import type { RunnerClass, RunnerSettings } from '../config/document.ts';
 import {
   ANNOTATION, COMPONENT, DIND_CONTAINER, JIT_ENV, JIT_SECRET_KEY, LABEL, MANAGED_BY, NODE, NODE_CLASS_LABEL,
-  RUNNER_CONTAINER, RUNNER_TAINT,
+  IMAGE_WARMING_TAINT, RUNNER_CONTAINER, RUNNER_TAINT,
 } from './labels.ts';
 
 /** The actions-runner image's `runner` user and `docker` group. */
@@ -60,6 +60,26 @@ export function classPlacement(cls: RunnerClass) {
     nodeSelector: { [NODE_CLASS_LABEL]: cls.name, [NODE.arch]: cls.arch, [NODE.os]: 'linux' },
     tolerations: [{ key: RUNNER_TAINT.key, operator: 'Equal', value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }],
   };
+}
+
+/**
+ * Where a placeholder goes: the class's nodes, still warming ones included. A runner does not
+ * tolerate IMAGE_WARMING_TAINT, so it lands only on nodes that already hold the runner image.
+ */
+export function placeholderPlacement(cls: RunnerClass) {
+  const { nodeSelector, tolerations } = classPlacement(cls);
+  const t = IMAGE_WARMING_TAINT;
+  return { nodeSelector, tolerations: [...tolerations, { key: t.key, operator: 'Equal', value: t.value, effect: t.effect }] };
+}
+
+/**
+ * The NodePool startup taints of a class: the image-warming taint when placeholders pre-pull the
+ * runner image (their Ready then means the image is on the node). Without pre-pulling a Ready
+ * placeholder proves nothing about the image, so nodes are not held back.
+ */
+export function runnerStartupTaints(runner: Pick<RunnerSettings, 'prePullImages'>) {
+  const t = IMAGE_WARMING_TAINT;
+  return runner.prePullImages ? [{ key: t.key, value: t.value, effect: t.effect }] : [];
 }
 
 /**

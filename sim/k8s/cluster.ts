@@ -153,6 +153,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     pools, provisioningMs: timings.provisioningMs, batchIdleMs: timings.batchIdleMs, batchMaxMs: timings.batchMaxMs, recordEvents, price: options.price, daemonOverhead: daemonOverhead(daemonSetList),
     onLaunch: (name, type, ct) => costs.start(name, type, ct),
     onNodeCreated: (name) => daemonSets.place(name),
+    index,
   });
   const controllers: { stop(): void }[] = [
     index,

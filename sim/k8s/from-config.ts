@@ -1,5 +1,6 @@
 import type { ConfigDocument, RunnerClass } from '../../runtime/config/document.ts';
 import { NODE_CLASS_LABEL, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
+import { runnerStartupTaints } from '../../runtime/k8s/pod-template.ts';
 import { priorityClasses } from '../../infra/runner-guardrails.ts';
 import type { Registry } from './api/registry.ts';
 import { resource } from './api/resources.ts';
@@ -25,6 +26,13 @@ export interface FromConfigOptions {
   systemNode?: { arch: 'arm64' | 'amd64'; instanceTypes: string[]; count?: number } | false;
   /** The EC2NodeClass kubelet settings of every pool; AL2023 defaults when absent. */
   kubelet?: KubeletSettings;
+  /**
+   * true: the runner pools' image-warming startup taint, as the Pulumi program sets it when
+   * runner.prePullImages is on. Off by default: something must remove it (the orchestrator's
+   * image-warming reconcile, runtime/controllers/image-warming), or runners never land, and
+   * most sims run without the orchestrator.
+   */
+  imageWarming?: boolean;
 }
 
 /** The pool name of the untainted system node(s). */
@@ -51,10 +59,13 @@ export function classPoolRequirements(cls: RunnerClass, maxRunnersPerNode = 1): 
  * its disk, WhenEmpty consolidation — plus an untainted system pool for non-runner pods.
  */
 export function nodePoolsFromConfig(doc: ConfigDocument, o: FromConfigOptions = {}): NodePool[] {
+  const startupTaints = o.imageWarming ? runnerStartupTaints(doc.runner) : [];
   const pools: NodePool[] = doc.classes.map((cls) => ({
     name: cls.name,
     labels: { [NODE_CLASS_LABEL]: cls.name },
     taints: [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }],
+    // What infra/karpenter-objects.ts nodePoolSpec sets: the image-warming taint when placeholders pre-pull.
+    ...(startupTaints.length ? { startupTaints: startupTaints.map((t) => ({ ...t })) } : {}),
     requirements: classPoolRequirements(cls, o.maxRunnersPerNode),
     ...(o.kubelet ? { kubelet: o.kubelet } : {}),
     limitsCpu: cls.nodePoolCpuLimit,

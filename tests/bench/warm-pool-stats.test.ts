@@ -95,10 +95,11 @@ describe('warm-pool frontier and bars', () => {
     assert.match(worse.detail, /above at/);
   });
 
-  it('bar 2 compares against the best anchor costing at least as much as the controller setting', () => {
+  it('bar 2 compares against the cheapest anchor costing at least as much as the controller setting (what a user would buy instead)', () => {
     const f2 = anchors[1]!;
-    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 3)], f2).met, true, '3 ≤ 0.75 × 5 (fixed 16)');
-    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 4)], f2).met, false, '4 > 0.75 × 5');
+    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 52)], f2).met, true, '52 ≤ 0.75 × 70 (fixed 2, the cheapest anchor at ≥ $23)');
+    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 53)], f2).met, false, '53 > 0.75 × 70');
+    assert.match(coldBar([...anchors, pt('controller-a', false, 23, 100, 53)], f2).detail, /vs fixed-2 70/, 'not fixed 16, whose 5 no setting at this price could beat');
     assert.equal(coldBar([...anchors, pt('controller-a', false, 25, 100, 1)], f2).met, false, 'costs more than the fixed 2');
   });
 

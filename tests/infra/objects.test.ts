@@ -4,6 +4,7 @@ import { controllerPolicy } from '../../infra/karpenter-policy.ts';
 import { distinctDiskSizes, INTERRUPTION_RULES, interruptionEventPattern, nodePoolSpec, warmPoolMaxCpu } from '../../infra/karpenter-objects.ts';
 import { maxRunners, runnerQuotas } from '../../infra/runner-guardrails.ts';
 import { renderConfigDocument } from '../../infra/config-document.ts';
+import { IMAGE_WARMING_TAINT, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
 
 const doc = parseConfigDocument({
   classes: [
@@ -25,6 +26,14 @@ describe('infra objects (pure)', () => {
     // Two per node: 6 placeholders take 3 nodes of 4 vCPU; 5 would take 3 as well.
     assert.equal(warmPoolMaxCpu({ ...small, runnersPerNode: 2 }, doc.pools), 3 * 4);
     assert.equal(warmPoolMaxCpu({ ...small, runnersPerNode: 2 }, doc.pools.map((p) => (p.name === 'b' ? { ...p, max: 1 } : p))), 3 * 4);
+  });
+
+  it('starts nodes with the image-warming startup taint only when placeholders pre-pull the runner image', () => {
+    const on = nodePoolSpec(small, { consolidateAfter: '1m', expireAfter: '720h', prePullImages: true }).template.spec;
+    assert.deepEqual(on.startupTaints, [{ key: IMAGE_WARMING_TAINT.key, value: IMAGE_WARMING_TAINT.value, effect: 'NoSchedule' }]);
+    assert.deepEqual(on.taints.map((t) => t.key), [RUNNER_TAINT.key], 'the runner taint stays a plain taint');
+    const off = nodePoolSpec(small, { consolidateAfter: '1m', expireAfter: '720h', prePullImages: false }).template.spec;
+    assert.equal('startupTaints' in off, false, 'a Ready placeholder would not prove the image is there');
   });
 
   it('pins each NodePool to instances of exactly its class\'s size', () => {

@@ -4,8 +4,8 @@ import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseConfigDocument, type RunnerClass } from '../../runtime/config/document.ts';
 import { loadEnv } from '../../runtime/config/env.ts';
-import { INFRA, LABEL, NODE_CLASS_LABEL, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
-import { buildClassPodTemplate, classPlacement } from '../../runtime/k8s/pod-template.ts';
+import { IMAGE_WARMING_TAINT, INFRA, LABEL, NODE_CLASS_LABEL, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
+import { buildClassPodTemplate, classPlacement, placeholderPlacement } from '../../runtime/k8s/pod-template.ts';
 import { ConfigError } from '../../runtime/util/errors.ts';
 import { stableStringify } from '../../infra/stable-json.ts';
 import { loadStackFile, MOCK_OIDC_ISSUER, ofType, one, runProgram, type ProgramRun, type StackFile } from './harness.ts';
@@ -68,6 +68,27 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
       assert.equal(placement.nodeSelector[NODE_CLASS_LABEL], tmpl.metadata.labels[NODE_CLASS_LABEL]);
       assert.deepEqual(placement.tolerations[0], { key: RUNNER_TAINT.key, operator: 'Equal', value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect });
     }
+  });
+
+  it('starts runner nodes with the image-warming startup taint (pre-pull on), which placeholders tolerate and runner pods do not', () => {
+    const run = getRun();
+    const file = getFile();
+    const prePull = (file.config['runs-fleet:runner'] as { prePullImages?: boolean } | undefined)?.prePullImages ?? true;
+    const tolerates = (tols: readonly any[], t: any) => tols.some((x) => x.key === t.key && (x.operator === 'Exists' || x.value === t.value) && (!x.effect || x.effect === t.effect));
+    for (const cls of classesOf(file)) {
+      const startup = one(run, T.nodePool, `karpenter-nodepool-${cls.name}`).inputs.spec.template.spec.startupTaints;
+      if (!prePull) {
+        assert.equal(startup, undefined, 'without pre-pulling a Ready placeholder proves nothing about the image');
+        continue;
+      }
+      assert.deepEqual(startup, [{ key: IMAGE_WARMING_TAINT.key, value: IMAGE_WARMING_TAINT.value, effect: IMAGE_WARMING_TAINT.effect }]);
+      assert.ok(tolerates(placeholderPlacement(cls).tolerations, startup[0]), 'placeholders land on warming nodes');
+      assert.ok(!tolerates(classPlacement(cls).tolerations, startup[0]), 'runners do not');
+    }
+    // The runner pod template the orchestrator stamps Jobs from (in the config document) does not tolerate it either.
+    const doc = JSON.parse(one(run, T.configMap, 'platform-config').inputs.data['config.json']);
+    assert.ok(doc.classes.length > 0);
+    for (const c of doc.classes) assert.ok(!tolerates(c.podTemplate.spec.tolerations ?? [], IMAGE_WARMING_TAINT), `class ${c.name}'s runner pods`);
   });
 
   it('annotates each NodePool with the CPU its warm pools may hold', () => {
@@ -173,10 +194,10 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     assert.match(keySecret.inputs.stringData[keyPath.split('/').pop()!], /-----BEGIN RSA PRIVATE KEY-----/);
   });
 
-  it('grants the orchestrator namespaced, wildcard-free RBAC, and cluster-wide only the reading of a Node', () => {
+  it('grants the orchestrator namespaced, wildcard-free RBAC, and cluster-wide only reading Nodes and patching them (the image-warming taint)', () => {
     const run = getRun();
     const clusterRoles = ofType(run, 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole');
-    assert.deepEqual(clusterRoles.map((r) => r.inputs.rules), [[{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }]]);
+    assert.deepEqual(clusterRoles.map((r) => r.inputs.rules), [[{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] }]]);
     const bindings = ofType(run, 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding');
     assert.equal(bindings.length, 1);
     assert.deepEqual(bindings[0]!.inputs.subjects.map((s: any) => s.name), ['runs-fleet-orchestrator']);

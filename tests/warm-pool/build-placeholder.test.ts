@@ -5,7 +5,7 @@ import {
   buildPlaceholderDeployment, placeholderName,
 } from '../../runtime/controllers/warm-pool/build-placeholder.ts';
 import { priorityClasses } from '../../infra/runner-guardrails.ts';
-import { ANNOTATION, COMPONENT, LABEL, MANAGED_BY } from '../../runtime/k8s/labels.ts';
+import { ANNOTATION, COMPONENT, IMAGE_WARMING_TAINT, LABEL, MANAGED_BY } from '../../runtime/k8s/labels.ts';
 import { buildClassPodTemplate, classPlacement } from '../../runtime/k8s/pod-template.ts';
 
 const doc = parseConfigDocument({
@@ -69,7 +69,10 @@ describe('buildPlaceholderDeployment', () => {
     const spec = build().spec!.template.spec!;
     const placement = classPlacement(c4);
     assert.deepEqual(spec.nodeSelector, placement.nodeSelector);
-    assert.deepEqual(spec.tolerations, placement.tolerations);
+    const warming = { key: IMAGE_WARMING_TAINT.key, operator: 'Equal', value: IMAGE_WARMING_TAINT.value, effect: IMAGE_WARMING_TAINT.effect };
+    assert.deepEqual(spec.tolerations, [...placement.tolerations, warming], 'the runner taint, and the image-warming one: placeholders are what warms a new node');
+    const runnerTolerations = buildClassPodTemplate(c4, doc.runner).spec!.tolerations!;
+    assert.ok(!runnerTolerations.some((t) => t.key === IMAGE_WARMING_TAINT.key), 'runners wait for the image');
     assert.equal(spec.priorityClassName, doc.runner.placeholderPriorityClassName);
     assert.equal(spec.terminationGracePeriodSeconds, 0);
     assert.equal(spec.containers.length, 1);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { V1Container, V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
 import type { Pool, RunnerClass, RunnerSettings } from '../../config/document.ts';
 import { COMPONENT, LABEL, MANAGED_BY } from '../../k8s/labels.ts';
-import { classPlacement, podRequests } from '../../k8s/pod-template.ts';
+import { placeholderPlacement, podRequests } from '../../k8s/pod-template.ts';
 
 /**
  * The placeholder Deployment of a pool: `pause` pods that request exactly what a runner
@@ -66,7 +66,8 @@ export function buildPlaceholderDeployment(
 
 function placeholderSpec(runner: RunnerSettings, pool: Pool, cls: RunnerClass, labels: Record<string, string>): V1DeploymentSpec {
   const requests = podRequests(cls);
-  const { nodeSelector, tolerations } = classPlacement(cls);
+  // Placeholders also tolerate the image-warming startup taint: they are what warms a new node.
+  const { nodeSelector, tolerations } = placeholderPlacement(cls);
   return {
     selector: { matchLabels: placeholderSelector(pool.name) },
     // No surge: an extra placeholder during a rollout would ask Karpenter for an extra node.

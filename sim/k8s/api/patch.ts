@@ -1,4 +1,5 @@
 import { errors } from './errors.ts';
+import { jsonEqual } from './equal.ts';
 
 /** RFC 7386 JSON merge patch. Returns a new value; neither input is modified. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -49,7 +50,9 @@ function applyOp(doc: unknown, op: Op): unknown {
       return setAt(doc, pointer(op.path), clone(get(doc, pointer(op.from ?? ''), op)), 'add');
     case 'test': {
       const v = get(doc, pointer(op.path), op);
-      if (JSON.stringify(v) !== JSON.stringify(op.value)) throw unprocessable(`testing value ${op.path} failed`);
+      // RFC 6902 §4.6: objects are equal when they hold the same members, in any order (a client
+      // echoes back what it read, serialised in its own key order, e.g. client-node's V1Taint).
+      if (!jsonEqual(v, op.value)) throw unprocessable(`testing value ${op.path} failed`);
       return doc;
     }
     default:

@@ -7,9 +7,14 @@ import { NODE } from '../../../runtime/k8s/labels.ts';
 import type { InstanceTypeInfo } from '../../../runtime/capacity/catalog.ts';
 import type { PriceOptions } from '../../../runtime/capacity/price.ts';
 import { cpuMilli } from '../../../runtime/capacity/quantity.ts';
-import { allocatableOf, buildNode, capacityTypesOf, cheapestFit, podFits, poolInstanceTypes, type CapacityType, type FitOptions, type NodePool } from '../model/nodepool.ts';
+import {
+  allocatableOf, buildNode, capacityTypesOf, cheapestFit, hasStartupTaint, INITIALIZED_LABEL, karpenterTaints, podFits, poolInstanceTypes,
+  type CapacityType, type FitOptions, type NodePool,
+} from '../model/nodepool.ts';
+import { nodeLabelsMatch, untoleratedTaint } from '../model/placement.ts';
 import { findCondition, podKey, podPriority } from '../model/pods.ts';
-import { add, podRequests, type Res, ZERO, fitsIn } from '../model/resources.ts';
+import { add, podRequests, type Res, ZERO, fitsIn, sub } from '../model/resources.ts';
+import { nodeIsSchedulable, type PodIndex } from './pod-index.ts';
 import type { StoreEvent } from '../store/store.ts';
 import { splitKey } from './queue.ts';
 
@@ -33,6 +38,15 @@ export interface ProvisionerOptions {
   onNodeCreated?: (name: string, pool: NodePool, type: InstanceTypeInfo, capacityType: CapacityType) => void;
   /** Called when a claim is launched: EC2 bills from launch, not from Ready. */
   onLaunch?: (name: string, type: InstanceTypeInfo, capacityType: CapacityType) => void;
+  /** Pods by node, for the room left on nodes that are not initialized yet (startup taints). */
+  index?: PodIndex;
+}
+
+/** A Ready node still carrying a startup taint, with the room Karpenter thinks it has. */
+interface Warming {
+  node: Stored;
+  pool: NodePool;
+  free: Res;
 }
 
 interface Claim {
@@ -104,6 +118,10 @@ export class Provisioner {
   }
 
   private observe(e: StoreEvent): void {
+    if (e.resource === nodesT) {
+      if (e.type === 'MODIFIED') this.maybeInitialized(e.object);
+      return;
+    }
     if (e.resource !== podsT) return;
     const key = podKey(e.object);
     if (e.type === 'DELETED' || !isProvisionable(e.object)) {
@@ -137,6 +155,56 @@ export class Provisioner {
     }
   }
 
+  /**
+   * Karpenter marks a node initialized once it is Ready with its startup taints gone; from then
+   * its real taints count. Pods it had counted onto the node but that the scheduler did not
+   * place there get another provisioning pass.
+   */
+  private maybeInitialized(node: Stored): void {
+    const pool = this.o.pools.find((p) => p.name === node.metadata.labels?.[NODE.nodePool]);
+    if (!pool?.startupTaints?.length || node.metadata.labels?.[INITIALIZED_LABEL] === 'true' || hasStartupTaint(pool, node)) return;
+    const name = node.metadata.name;
+    this.clock.setTimer(0, () => {
+      try {
+        this.api.mutate(nodesT, '', name, (d) => {
+          d.metadata.labels = { ...(d.metadata.labels ?? {}), [INITIALIZED_LABEL]: 'true' };
+        });
+      } catch {
+        return; // gone meanwhile
+      }
+      if (this.candidates.size > 0) this.trigger();
+    });
+  }
+
+  /**
+   * Nodes that are Ready but not initialized (a startup taint is still on): Karpenter's
+   * scheduling simulation treats them as nodes the pending pods will fit on once the taint is
+   * removed (statenode.go Taints() drops startup taints until initialization), so it launches
+   * nothing for a pod that fits there.
+   */
+  private warmingNodes(): Warming[] {
+    const index = this.o.index;
+    if (!index || !this.o.pools.some((p) => p.startupTaints?.length)) return [];
+    const out: Warming[] = [];
+    for (const node of index.nodes()) {
+      const pool = this.o.pools.find((p) => p.name === node.metadata.labels?.[NODE.nodePool]);
+      if (!pool?.startupTaints?.length || node.metadata.labels?.[INITIALIZED_LABEL] === 'true' || !nodeIsSchedulable(node)) continue;
+      out.push({ node, pool, free: index.free(node) });
+    }
+    return out;
+  }
+
+  private packIntoWarming(pod: Stored, warming: Warming[]): boolean {
+    const req = podRequests(pod);
+    for (const w of warming) {
+      if (!fitsIn(req, w.free)) continue;
+      if (!nodeLabelsMatch(pod, w.node.metadata.labels ?? {}, w.node.metadata.name) || untoleratedTaint(pod, karpenterTaints(w.pool, w.node))) continue;
+      w.free = sub(w.free, req);
+      return true;
+    }
+    return false;
+  }
+
   private provision(): void {
     const pods: Stored[] = [];
     for (const key of this.candidates) {
@@ -147,8 +215,9 @@ export class Provisioner {
     pods.sort((a, b) => podPriority(b) - podPriority(a) || podRequests(b).cpu - podRequests(a).cpu || podKey(a).localeCompare(podKey(b)));
     this.usedCpu = this.poolUsage();
     const fresh: Claim[] = [];
+    const warming = this.warmingNodes();
     for (const pod of pods) {
-      if (this.packIntoInflight(pod) || this.packIntoFresh(pod, fresh) || this.openClaim(pod, fresh)) continue;
+      if (this.packIntoWarming(pod, warming) || this.packIntoInflight(pod) || this.packIntoFresh(pod, fresh) || this.openClaim(pod, fresh)) continue;
       this.warnOnce(pod);
     }
     if (fresh.length > 0) this.launch(fresh);

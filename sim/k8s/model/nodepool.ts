@@ -27,6 +27,15 @@ export interface NodePool {
   /** Labels every node of the pool carries (the NodePool template's labels). */
   labels?: Record<string, string>;
   taints?: Taint[];
+  /**
+   * spec.template.spec.startupTaints: put on every new node, but ignored when Karpenter decides
+   * whether a pod fits the pool — "pods do not need to tolerate the taint. Karpenter assumes that
+   * the taint is temporary and some other system will remove the taint" (karpenter.sh/v1.9/
+   * concepts/nodepools). The node counts as initialized (label karpenter.sh/initialized) once
+   * they are gone; until then Karpenter's own scheduling simulation drops them from the node's
+   * taints (pkg/controllers/state/statenode.go Taints()).
+   */
+  startupTaints?: Taint[];
   /** spec.template.spec.requirements: instance-type keys pick catalog types, karpenter.sh/capacity-type the offerings. */
   requirements: Requirement[];
   /** The EC2NodeClass kubelet settings (maxPods, reserved…); AL2023 defaults when absent. */
@@ -160,20 +169,41 @@ function allocatableDiskMiB(diskGiB: number): number {
   return diskGiB * 1024 - 1024 - Math.ceil(diskGiB * 1024 * 0.1);
 }
 
+/** Karpenter's label for a node that is Ready with its startup taints removed. */
+export const INITIALIZED_LABEL = 'karpenter.sh/initialized';
+
+/** Whether the node still carries one of its pool's startup taints (Karpenter: not initialized). */
+export function hasStartupTaint(pool: NodePool, node: KObject): boolean {
+  const startup = pool.startupTaints ?? [];
+  return startup.length > 0 && ((node.spec?.taints ?? []) as Taint[]).some((t) => startup.some((s) => s.key === t.key && s.effect === t.effect));
+}
+
+/** The node's taints as Karpenter's scheduling simulation sees them: without startup taints until it is initialized. */
+export function karpenterTaints(pool: NodePool, node: KObject): Taint[] {
+  const taints = (node.spec?.taints ?? []) as Taint[];
+  if (node.metadata?.labels?.[INITIALIZED_LABEL] === 'true') return taints;
+  const startup = pool.startupTaints ?? [];
+  return taints.filter((t) => !startup.some((s) => s.key === t.key && s.effect === t.effect));
+}
+
 export function buildNode(pool: NodePool, type: InstanceTypeInfo, capacityType: CapacityType, name: string, now: number, ip: string): KObject {
   const time = isoSeconds(now);
   const disk = pool.diskGiB ?? 20;
+  const taints = [...(pool.taints ?? []), ...(pool.startupTaints ?? [])].map((t) => ({ ...t }));
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: { ...nodeLabels(pool, type, capacityType, name), 'karpenter.sh/registered': 'true', 'karpenter.sh/initialized': 'true' },
+      labels: {
+        ...nodeLabels(pool, type, capacityType, name), 'karpenter.sh/registered': 'true',
+        ...(pool.startupTaints?.length ? {} : { [INITIALIZED_LABEL]: 'true' }),
+      },
       annotations: { 'karpenter.sh/nodepool-hash-version': 'v3' },
     },
     spec: {
       providerID: `sim:///${pool.zone ?? 'sim-zone-a'}/${name}`,
-      ...(pool.taints?.length ? { taints: pool.taints.map((t) => ({ ...t })) } : {}),
+      ...(taints.length ? { taints } : {}),
     },
     status: {
       // The kubelet reports what the instance has (Karpenter's estimate of it) and, separately,
