@@ -65,6 +65,12 @@ export interface GitHubClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Awaited once the call holds its rate-limit reservation, before it is sent: the caller's
+   * own check then shares the reservation's Valkey round trip instead of adding one. When it
+   * rejects, the call is not sent and its error is thrown (the reservation is spent).
+   */
+  beforeSend?: Promise<void>;
 }
 
 /** An owner (org or user) and optionally a repository; the installation is looked up when not given. */
@@ -538,8 +544,10 @@ export class GitHubClient {
    * rejections are waited out through the shared limiter and never count as a try.
    */
   async #call(call: Call, options: CallOptions = {}): Promise<HttpResponse> {
+    // Awaited only after the reservation: a gate that fails earlier is not an unhandled rejection.
+    options.beforeSend?.catch(() => {});
     try {
-      return await retry(() => this.#attempt(call, options.signal), {
+      return await retry(() => this.#attempt(call, options.signal, options.beforeSend), {
         ...this.#retry,
         clock: this.#clock,
         signal: options.signal,
@@ -555,7 +563,7 @@ export class GitHubClient {
     }
   }
 
-  async #attempt(call: Call, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  async #attempt(call: Call, signal: AbortSignal | undefined, beforeSend?: Promise<void>): Promise<HttpResponse> {
     const auth = call.auth;
     const keys: LimitKey[] = auth.kind === 'app'
       ? [{ app: auth.app.id, scope: 'app', family: call.operation }]
@@ -570,6 +578,7 @@ export class GitHubClient {
       const credential = await (chosen.installationId === undefined
         ? chosen.app.jwt.get(this.#clock.now())
         : chosen.app.tokens.get(chosen.installationId, signal));
+      await beforeSend;
       this.#metrics?.appRequests.inc({ app: chosen.app.id });
       const res = await this.#send(call, credential, signal);
       const message = res.status >= 400 ? githubMessage(res.text) : undefined;

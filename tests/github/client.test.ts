@@ -47,6 +47,22 @@ describe('github/client against the GitHub double', () => {
       assert.equal(double.calls(ROUTES.orgJitConfig), 1);
     });
 
+    it('waits for beforeSend after its reservation; a rejection stops the call unsent and is thrown', async () => {
+      const client = await h.client(double, { clock });
+      const request = { scope: 'org' as const, owner: 'acme', installationId: 41, runnerGroupId: 1, labels: ['self-hosted'] };
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const sent = client.generateJitConfig({ ...request, name: 'rf-gated-1' }, { beforeSend: gate });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(double.calls(ROUTES.orgJitConfig), 0, 'held until the gate opens');
+      open();
+      assert.equal((await sent).runnerName, 'rf-gated-1');
+      const stop = new Error('job finished');
+      await assert.rejects(client.generateJitConfig({ ...request, name: 'rf-gated-2' }, { beforeSend: Promise.reject(stop) }), (e) => e === stop);
+      assert.equal(double.calls(ROUTES.orgJitConfig), 1, 'the refused call was never sent');
+      assert.equal(double.findRunner('rf-gated-2'), undefined);
+    });
+
     it('registers a repo-scoped runner, looking up (and caching) the installation', async () => {
       const client = await h.client(double, { clock });
       for (const name of ['r-1', 'r-2']) {

@@ -118,5 +118,7 @@ describe('cancellation during provisioning leaves nothing behind', function () {
     assert.equal(record?.runnerName, undefined, 'no runner was registered for the cancelled job');
     await eventually(() => replica.queue.depth(), (d) => d.pending === 0 && d.lag === 0);
     assert.equal(st.github.listRunners().length, 1, "only the first job's runner");
+    // The dequeued check runs beside the JIT call's rate-limit reservation; it still stops the call unsent.
+    assert.equal(st.github.calls(ROUTES.orgJitConfig) + st.github.calls(ROUTES.repoJitConfig), 1, 'one JIT call: none for the cancelled job');
   });
 });

@@ -75,8 +75,17 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
     }
   }
 
-  if (!(await dequeued)) return finished(job, {}, runner.className, deps, log);
-  const jit = await issueJit(entry, runner, doc, deps);
+  // The dequeued check gates the JIT call but runs beside its rate-limit reservation (one
+  // Valkey round trip fewer): a job already finished on GitHub gets no runner registered.
+  const notFinished = dequeued.then((ok) => { if (!ok) throw new JobFinishedError(); });
+  notFinished.catch(() => {});
+  let jit: Awaited<ReturnType<typeof issueJit>>;
+  try {
+    jit = await issueJit(entry, runner, doc, deps, notFinished);
+  } catch (err) {
+    if (err instanceof JobFinishedError) return finished(job, {}, runner.className, deps, log);
+    throw err;
+  }
   const made = { jobName: name, runnerId: jit.runnerId, scope: jit.scope };
   const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName, runnerImage: deps.runnerImage?.() };
   const { job: jobBody } = buildRunnerJob(input);
@@ -115,7 +124,12 @@ async function finished(
   return 'finished';
 }
 
-async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps) {
+/** The job finished on GitHub before its JIT call went out. */
+class JobFinishedError extends Error {
+  override name = 'JobFinishedError';
+}
+
+async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDocument, deps: ProvisionDeps, beforeSend: Promise<void>) {
   const { job } = entry;
   // Org-scoped runners need an organisation; a user-owned repository gets a repo-scoped runner.
   const scope: 'org' | 'repo' = doc.runner.scope === 'org' && job.org ? 'org' : 'repo';
@@ -127,7 +141,7 @@ async function issueJit(entry: QueueEntry, runner: ResolvedRunner, doc: ConfigDo
       try {
         return await deps.github.generateJitConfig(
           { ...target, name, runnerGroupId: doc.runner.runnerGroupId, labels: runner.jitLabels },
-          { signal: deps.signal },
+          { signal: deps.signal, beforeSend },
         );
       } catch (err) {
         if (!(err instanceof RunnerNameConflictError)) throw err;
