@@ -18,6 +18,10 @@ import type { Bench } from './lib/types.ts';
 
 const SECRET = 'bench-webhook-secret-0123456789';
 const SENTINEL = '987654321987';
+/** Issue 16: the ingress keeps at least this share of a bare server's throughput at 32 concurrent… */
+const MIN_THROUGHPUT_RATIO = 0.6;
+/** …with its p99 at most this multiple of the bare server's. */
+const MAX_P99_RATIO = 2;
 
 /** A real-shaped queued workflow_job payload whose job id (and URLs) carry SENTINEL. */
 function template(): string {
@@ -116,9 +120,16 @@ const bench: Bench = {
         );
       }
       const stored = (await queue.depth()).length;
-      const c32 = data.c32 as { bare: { rps: number }; ingress: { rps: number; p50: number } };
+      const c32 = data.c32 as { bare: { rps: number; p99: number }; ingress: { rps: number; p50: number; p99: number } };
       const c1 = data.c1 as { bare: { p50: number }; ingress: { p50: number } };
+      // Issue 16's bar, at 32 concurrent deliveries.
+      const met = c32.ingress.rps / c32.bare.rps >= MIN_THROUGHPUT_RATIO && c32.ingress.p99 / c32.bare.p99 <= MAX_P99_RATIO;
       return {
+        target: {
+          goal: `at 32 concurrent deliveries ≥ ${MIN_THROUGHPUT_RATIO}× the bare server's throughput and p99 ≤ ${MAX_P99_RATIO}× its p99 ` +
+            `(measured ${ratio(c32.ingress.rps / c32.bare.rps)} and ${ratio(c32.ingress.p99 / c32.bare.p99)})`,
+          met,
+        },
         headline:
           `At 32 concurrent deliveries the ingress answered ${Math.round(c32.ingress.rps)} req/s, ${ratio(c32.ingress.rps / c32.bare.rps)} of the bare server's ` +
           `throughput; one at a time its p50 is ${ms(c1.ingress.p50)} ms vs ${ms(c1.bare.p50)} ms (${ratio(c1.ingress.p50 / c1.bare.p50)}).`,
