@@ -315,7 +315,9 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     valkeyUrl: local.stack.valkeyUrl, prefix: local.stack.queuePrefix,
     onChange: (job: TrackedJob) => say(formatTransition(job, local.stack.github.getJob(job.jobId)), { jobId: job.jobId, runAttempt: job.runAttempt, phase: job.phase }),
   });
-  await flow.start();
+  // A signal can come while the tracker still connects (Ctrl-C reaches the private valkey-server
+  // too, as the whole process group gets it): stopping must not wait on, or fail with, that connection.
+  await Promise.race([flow.start().catch(() => {}), signalled]);
 
   const signal = await signalled;
   say(`runs-fleet: ${signal}: stopping the orchestrator, the runners, the cluster and Valkey…`);
