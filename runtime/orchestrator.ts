@@ -203,7 +203,8 @@ export async function startOrchestrator(env: RuntimeEnv, options: OrchestratorOp
       return request;
     },
     onRejected: (job, err) => rejections.onRejected(job, err),
-    enqueue: (job) => queue.enqueue(job),
+    // This replica's consumer takes the job in the same Valkey step when it has a free slot.
+    enqueue: (job) => queue.enqueue(job, consumer.reserveSlot()),
     onJobEvent: async (event) => {
       await handleJobEvent(event, { kube, github, records, namespace: env.runnerNamespace, clock, log });
       await lifecycle.noteJobEvent(event);

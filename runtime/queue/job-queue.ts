@@ -2,7 +2,7 @@ import type { Valkey } from 'iovalkey';
 import { queueKeys, type QueueKeys } from './keys.ts';
 import { DEAD_LETTER, ENQUEUE_ONCE, REPLAY_DEAD_LETTER, TRIM_ACKED } from './scripts.ts';
 import { CLAIM_FROM_GONE, decideLiveness, FORGET_GONE, HEARTBEAT, type LivenessDecision } from './liveness.ts';
-import type { EnqueueResult, QueueEntry, QueuedJob } from './types.ts';
+import type { EnqueueResult, HandOff, QueueEntry, QueuedJob } from './types.ts';
 
 export interface JobQueueOptions {
   /** Key prefix of this deployment; tests use a unique one each. */
@@ -36,7 +36,10 @@ export class NotReplicatedError extends Error {
 }
 
 interface Scripts {
-  enqueueOnce(dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number, receivedAt: number, labels: string): Promise<string | null>;
+  enqueueOnce(
+    dedupe: string, jobs: string, record: string, ttl: number, payload: string, at: number, recordTtl: number, receivedAt: number, labels: string,
+    group: string, handTo: string,
+  ): Promise<[id: string, readId?: string, fields?: string[], marked?: number] | null>;
   deadLetter(jobs: string, dead: string, record: string, group: string, id: string, payload: string, reason: string, deliveries: number, at: number, maxLen: number): Promise<number>;
   replay(jobs: string, dead: string, record: string, deadId: string, payload: string, at: number, recordTtl: number): Promise<string | null>;
   trimAcked(jobs: string, group: string): Promise<number>;
@@ -90,14 +93,27 @@ export class JobQueue {
    * Appends a job unless this job id + run attempt was already stored: one atomic step.
    * With `waitReplicas`, resolves only once that many replicas hold it (a duplicate too:
    * the first copy may not have reached a replica yet); otherwise throws NotReplicatedError.
+   *
+   * With `handOff` (this replica's consumer has a free slot), the same step reads the group's
+   * next entry for this consumer and passes it to `handOff.take` at once — before the replicas'
+   * confirmation, as a blocking read would have returned it — and `handOff.done` is called in
+   * every case, so the consumer can give the slot back when nothing was handed over.
    */
-  async enqueue(job: QueuedJob): Promise<EnqueueResult> {
-    const id = await this.scripts.enqueueOnce(
-      this.keys.dedupe(job.jobId, job.runAttempt), this.keys.jobs, this.keys.record(job.jobId, job.runAttempt),
-      this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl, job.receivedAt, JSON.stringify(job.labels),
-    );
+  async enqueue(job: QueuedJob, handOff?: HandOff): Promise<EnqueueResult> {
+    let reply: Awaited<ReturnType<Scripts['enqueueOnce']>>;
+    try {
+      reply = await this.scripts.enqueueOnce(
+        this.keys.dedupe(job.jobId, job.runAttempt), this.keys.jobs, this.keys.record(job.jobId, job.runAttempt),
+        this.dedupeTtl, JSON.stringify(job), job.enqueuedAt, this.recordTtl, job.receivedAt, JSON.stringify(job.labels),
+        this.keys.group, handOff ? this.consumer : '',
+      );
+      const [, readId, fields, marked] = reply ?? [];
+      if (handOff && readId && fields) handOff.take({ id: readId, job: decode(fields), deliveries: 1, ...(marked === 1 && { handedOff: 'dequeued' as const }) });
+    } finally {
+      handOff?.done();
+    }
     await this.awaitReplicas();
-    return id ? { status: 'enqueued', id } : { status: 'duplicate' };
+    return reply ? { status: 'enqueued', id: reply[0] } : { status: 'duplicate' };
   }
 
   /** WAIT covers every write made on this connection so far, including the one just made. */
@@ -294,7 +310,7 @@ function defineScripts(client: Valkey): Scripts {
   }
   const call = (name: string, ...args: unknown[]) => (c[name] as (...a: unknown[]) => Promise<unknown>).apply(client, args);
   return {
-    enqueueOnce: (...a) => call('enqueueOnce', ...a) as Promise<string | null>,
+    enqueueOnce: (...a) => call('enqueueOnce', ...a) as ReturnType<Scripts['enqueueOnce']>,
     deadLetter: (...a) => call('deadLetterEntry', ...a) as Promise<number>,
     replay: (...a) => call('replayDeadLetter', ...a) as Promise<string | null>,
     trimAcked: (...a) => call('trimAcked', ...a) as Promise<number>,

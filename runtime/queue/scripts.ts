@@ -5,18 +5,33 @@
 
 /**
  * KEYS: dedupe, jobs stream, job record. ARGV: dedupe ttl s, payload json, enqueuedAt, record ttl s, receivedAt,
- * labels json. The dedupe marker and the stream entry are written together or not at all. The
- * record keeps the labels because the stream entry is trimmed once acked, and `what-if` replays
- * recorded jobs by their labels under a proposed config.
+ * labels json, group, consumer to hand the entry to ('' for none). The dedupe marker and the stream
+ * entry are written together or not at all. The record keeps the labels because the stream entry is
+ * trimmed once acked, and `what-if` replays recorded jobs by their labels under a proposed config.
+ *
+ * With a consumer (the ingress's own replica has a free slot), the same step reads the group's next
+ * undelivered entry for it (XREADGROUP COUNT 1): the new one unless a backlog is waiting, which then
+ * goes first. The entry is then pending for that consumer exactly as if its blocking read had
+ * returned it — liveness and reclaim treat it the same — but one stream round trip and one wake-up
+ * sooner. When the entry read is the new one and GitHub has not already said the job finished, its
+ * record says `dequeued` in the same step, so provisioning needs no check of its own.
+ * → false (a duplicate), {id}, or {id, read id, read fields, 1 when the read entry is marked dequeued}.
  */
 export const ENQUEUE_ONCE = `
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  local id = redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
-  redis.call('HSET', KEYS[3], 'status', 'queued', 'entryId', id, 'receivedAt', ARGV[5], 'enqueuedAt', ARGV[3], 'labels', ARGV[6])
-  redis.call('EXPIRE', KEYS[3], ARGV[4])
-  return id
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return false end
+local id = redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+redis.call('HSET', KEYS[3], 'status', 'queued', 'entryId', id, 'receivedAt', ARGV[5], 'enqueuedAt', ARGV[3], 'labels', ARGV[6])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+if ARGV[8] == '' then return {id} end
+local ok, read = pcall(redis.call, 'XREADGROUP', 'GROUP', ARGV[7], ARGV[8], 'COUNT', 1, 'STREAMS', KEYS[2], '>')
+local entry = ok and read and read[1][2][1]
+if not entry then return {id} end
+local marked = 0
+if entry[1] == id and redis.call('HEXISTS', KEYS[3], 'completedOnGitHubAt') == 0 then
+  redis.call('HSET', KEYS[3], 'status', 'dequeued', 'dequeuedAt', ARGV[3])
+  marked = 1
 end
-return false`;
+return {id, entry[1], entry[2], marked}`;
 
 /**
  * KEYS: jobs stream, dead-letter stream, job record. ARGV: group, entry id, payload, reason,

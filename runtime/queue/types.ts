@@ -32,6 +32,17 @@ export interface QueueEntry {
   job: QueuedJob;
   /** How many times the group has delivered this entry (1 on first read). */
   deliveries: number;
+  /**
+   * `dequeued`: read in the enqueue step itself (handed from the ingress to this replica's
+   * consumer), which also marked its record dequeued — the job had not finished on GitHub then.
+   */
+  handedOff?: 'dequeued';
+}
+
+/** A free consumer slot offered to an enqueue: `take` receives the entry read for it, `done` always follows. */
+export interface HandOff {
+  take(entry: QueueEntry): void;
+  done(): void;
 }
 
 export type EnqueueResult = { status: 'enqueued'; id: string } | { status: 'duplicate' };

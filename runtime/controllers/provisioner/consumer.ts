@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
-import type { QueueEntry } from '../../queue/types.ts';
+import type { HandOff, QueueEntry } from '../../queue/types.ts';
 import { HEARTBEAT_EVERY_MS, HEARTBEAT_STALE_MS, LIVENESS_CHECK_EVERY_MS } from '../../queue/liveness.ts';
 import { PermanentError } from '../../util/errors.ts';
 import { isAbortError, type Clock } from '../../util/clock.ts';
@@ -54,19 +54,60 @@ export class Consumer {
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | undefined;
   private draining = false;
+  /** Set once the first heartbeat is written: before it, this consumer takes nothing. */
+  private beating = false;
+  /** Slots promised to enqueues in progress (hand-offs), counted like entries in flight. */
+  private reserved = 0;
+  /** Resolves when a reserved slot is given back or taken; one shared promise, made on demand. */
+  private reservationEnded: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(private readonly deps: ConsumerDeps, private readonly options: ConsumerOptions) {}
 
   start(): void {
     if (this.loops.length) throw new Error('consumer already started');
     // The first beat is written before the first read: a consumer is known alive before it holds anything.
-    this.firstBeat = this.beat();
+    this.firstBeat = this.beat().then(() => { this.beating = true; });
     this.heartbeatLoopDone = this.heartbeatLoop();
     this.loops = [this.readLoop(), this.reclaimLoop(), this.livenessLoop()];
   }
 
   stop(graceMs = 20_000): Promise<void> {
     return (this.stopping ??= this.shutdown(graceMs));
+  }
+
+  /**
+   * A free slot for the ingress of this replica, or undefined (none free, not started, or
+   * stopping): the job it stores is read for this consumer in the same Valkey step and
+   * provisioned at once, without the round trip through the blocking read. The bound stays
+   * soft by one read: a blocking read already waiting may still return its count.
+   */
+  reserveSlot(): HandOff | undefined {
+    if (!this.beating || this.draining || this.inFlight.size + this.reserved >= this.options.concurrency) return undefined;
+    this.reserved++;
+    let open = true;
+    return {
+      take: (entry) => {
+        // Stopping began while the enqueue ran: give it straight back, as the read loop does.
+        if (this.draining) void this.deps.queue.release(entry.id, 24 * 3_600_000).catch(() => {});
+        else if (!this.inFlight.has(entry.id)) this.dispatch(entry);
+      },
+      done: () => {
+        if (!open) return;
+        open = false;
+        this.reserved--;
+        this.reservationEnded?.resolve();
+        this.reservationEnded = undefined;
+      },
+    };
+  }
+
+  private reservationEnds(): Promise<void> {
+    if (!this.reservationEnded) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.reservationEnded = { promise, resolve };
+    }
+    return this.reservationEnded.promise;
   }
 
   private async readLoop(): Promise<void> {
@@ -76,7 +117,7 @@ export class Consumer {
       await this.waitForSlot();
       if (this.draining) break;
       try {
-        const free = this.options.concurrency - this.inFlight.size;
+        const free = this.options.concurrency - this.inFlight.size - this.reserved;
         const entries = await queue.read(free, this.options.blockMs ?? 2_000);
         for (const e of entries) {
           // Read just as shutdown began: give it straight back rather than start it.
@@ -190,7 +231,8 @@ export class Consumer {
   }
 
   private async waitForSlot(): Promise<void> {
-    while (this.inFlight.size >= this.options.concurrency && !this.draining) await Promise.race(this.inFlight.values());
+    while (this.inFlight.size + this.reserved >= this.options.concurrency && !this.draining)
+      await Promise.race([...this.inFlight.values(), this.reservationEnds()]);
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -211,6 +253,7 @@ export class Consumer {
     // 3. abort what is left; 4. hand its entries back to the group.
     this.draining = true;
     this.wake.abort();
+    this.reservationEnded?.resolve();
     await Promise.all([Promise.allSettled(this.loops), this.settleInFlight(graceMs)]);
     const unfinished = [...this.inFlight.keys()];
     this.abort.abort();

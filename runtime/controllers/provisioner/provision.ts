@@ -60,7 +60,10 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   const log = deps.log.child({ jobId: job.jobId, runAttempt: job.runAttempt, class: runner.className, name });
   // Bookkeeping runs beside the critical path; it is awaited before the job counts as done.
   // False when the job already finished on GitHub (cancelled while it waited in the queue).
-  const dequeued = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
+  // An entry handed over in its enqueue step was marked dequeued there, unfinished.
+  const dequeued = entry.handedOff === 'dequeued'
+    ? Promise.resolve(true)
+    : deps.records.updateUnlessFinished(job.jobId, job.runAttempt, { status: 'dequeued', className: runner.className, pool: runner.pool }, { dequeuedAt: deps.clock.now() });
   dequeued.catch(() => {});
 
   // Only a redelivered entry can find its objects already made; first deliveries skip the reads.
@@ -95,7 +98,7 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
   // finished here and removes what the POSTs made; one that lands after it finds the names.
   const intent = deps.records.updateUnlessFinished(job.jobId, job.runAttempt, {
     runnerName: jit.runnerName, runnerId: String(jit.runnerId), repository: job.repository, jobName: name,
-    scope: jit.scope, installationId: String(job.installationId),
+    scope: jit.scope, installationId: String(job.installationId), className: runner.className, pool: runner.pool,
   });
   intent.catch(() => {});
   const [created] = await Promise.all([
