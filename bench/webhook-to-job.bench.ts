@@ -9,7 +9,6 @@ import { resolveRunner } from '../runtime/labels/resolve.ts';
 import type { RunnerRequest } from '../runtime/labels/types.ts';
 import { createRegistry } from '../runtime/metrics/registry.ts';
 import type { QueuedJob } from '../runtime/queue/types.ts';
-import { buildSignedWorkflowJobWebhook } from '../sim/github/webhook-payload.ts';
 import { makeKubeConfig } from '../sim/k8s/kubeconfig.ts';
 import { DEFAULT_STACK_FILE } from '../sim/local.ts';
 import { loadStackDocument } from '../sim/stack-document.ts';
@@ -120,7 +119,6 @@ const bench: Bench = {
     let stack: SplitStack | undefined;
     let floorKube: KubeClients | undefined;
     let closeGh: (() => Promise<void>) | undefined;
-    let pool: Pool | undefined;
     let profile: ReturnType<typeof profileHttp> | undefined;
     const info = connectValkey(valkey.url, 'command');
     info.on('error', () => {});
@@ -137,39 +135,35 @@ const bench: Bench = {
       const s = stack;
       const arrivals = new Arrivals(s);
       floorKube = await createKubeClients(makeKubeConfig(s.world.kubeconfigYaml), { registry: createRegistry(), connections: 32 });
-      pool = new Pool(new URL(s.webhookUrl).origin, { connections: 8, keepAliveTimeout: 60_000 });
-      const hookPath = new URL(s.webhookUrl).pathname;
       const githubOrigin = new URL(s.world.githubUrl).origin;
       const simOrigin = new URL(s.world.simUrl).origin;
-      const ingressOrigin = new URL(s.webhookUrl).origin;
       profile = profileHttp((origin, method, path) => {
         if (origin.startsWith(githubOrigin)) return `GitHub double: ${method} ${/generate-jitconfig/.test(path) ? 'generate-jitconfig' : /access_tokens/.test(path) ? 'access_tokens' : 'other'}`;
-        if (origin.startsWith(ingressOrigin)) return 'ingress: POST /webhook (answered 202)';
         if (origin.startsWith(simOrigin) && method !== 'GET') {
           const m = /\/namespaces\/([^/]+)\/([a-z]+)/.exec(path);
           if (m) return `${m[1] === FLOOR_NAMESPACE ? 'floor' : 'orchestrator'}: ${method} ${m[2]}`;
         }
         return undefined;
       });
-      const p = pool;
       const fk = floorKube;
 
       const request = parseRunsOn([`runs-fleet=1/runner=${CLASS}`], doc.aliases) as RunnerRequest;
       const runner = resolveRunner(request, doc);
       let nextId = 30_000_000_001;
       let jit = 'x'.repeat(2_000);
+      let webhookAnswers: number[] = [];
 
+      // The webhook is signed and sent by the world's process, as GitHub would send it: t0 is when it was written.
       const viaPipeline = async (jobId: number): Promise<number> => {
         const runId = 8_000_000_000 + jobId;
-        const hook = buildSignedWorkflowJobWebhook({
-          action: 'queued', secret: s.webhookSecret,
-          job: { id: jobId, runId, runAttempt: 1, owner: 'octo-org', repo: 'app', labels: [`runs-fleet=${runId}/runner=${CLASS}`], installationId: 1, name: 'test', workflowName: 'CI' },
+        const stored = arrivals.wait(`${RUNNER_NAMESPACE}/runner-${jobId}-1`, 60_000);
+        stored.catch(() => {});
+        const sent = await s.sendWebhook({
+          id: jobId, runId, runAttempt: 1, owner: 'octo-org', repo: 'app', labels: [`runs-fleet=${runId}/runner=${CLASS}`], installationId: 1, name: 'test', workflowName: 'CI',
         });
-        const t0 = now();
-        const res = await p.request({ path: hookPath, method: 'POST', headers: hook.headers, body: hook.body });
-        await res.body.dump();
-        if (res.statusCode !== 202) throw new Error(`webhook for job ${jobId} answered ${res.statusCode}`);
-        return (await arrivals.wait(`${RUNNER_NAMESPACE}/runner-${jobId}-1`, 60_000)) - t0;
+        if (sent.status !== 202) throw new Error(`webhook for job ${jobId} answered ${sent.status}${sent.error ? `: ${sent.error}` : ''}`);
+        webhookAnswers.push(sent.answeredMs);
+        return (await stored) - sent.sentAt;
       };
       // The JIT-inclusive floor's GitHub side: one installation token, then bare undici POSTs (keep-alive, 32 connections).
       const gh = new Pool(githubOrigin, { connections: 32, keepAliveTimeout: 60_000 });
@@ -227,6 +221,7 @@ const bench: Bench = {
 
       const lat: Record<Phase, number[]> = { pipeline: [], floor: [], jitFloor: [] };
       profile.take();
+      webhookAnswers = [];
       const http: Record<Phase, Map<string, number[]>> = { pipeline: new Map(), floor: new Map(), jitFloor: new Map() };
       const valkeyCalls = new Map<string, number>();
       const loopDelay: Record<Phase, { p50: number; p99: number; max: number }[]> = { pipeline: [], floor: [], jitFloor: [] };
@@ -243,6 +238,8 @@ const bench: Bench = {
         loop.disable();
         loopDelay[phase].push({ p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
         addInto(http[phase], profile.take());
+        if (phase === 'pipeline') addInto(http.pipeline, new Map([['ingress: POST /webhook (answered 202; timed by the sender, in the world\'s process)', webhookAnswers]]));
+        webhookAnswers = [];
         if (phase === 'pipeline') for (const [cmd, n] of await commandCalls(info)) valkeyCalls.set(cmd, (valkeyCalls.get(cmd) ?? 0) + n - (before.get(cmd) ?? 0));
       }
       const pipelineJobs = lat.pipeline.length;
@@ -327,7 +324,7 @@ const bench: Bench = {
             'controller, and garbage collection: a stall of the loop (its max) delays whichever requests are in flight, so the tails (p99, max) of both paths say more about the process than about a path.',
           `Valkey commands during the pipeline rounds: ${valkeyPerJob.toFixed(1)} per job (${perJob.slice(0, 8).map(([c, n]) => `${c} ${(n / pipelineJobs).toFixed(1)}`).join(', ')}), ` +
             'each a loopback round trip; the ones on the path of a job are the ingress\'s Lua script, the consumer\'s read, the limiter\'s reservation and the record updates.',
-          `The simulated API server and the GitHub double run in a process of their own (bench/lib/world-child.ts), so their scheduling passes and GC are not on the orchestrator's event loop; the orchestrator and the bench's clients share this one. This process, that one and Valkey (AOF, everysec) share ${availableParallelism()} cores.`,
+          `The simulated API server and the GitHub double run in a process of their own (bench/lib/world-child.ts), so their scheduling passes and GC are not on the orchestrator's event loop; that process also signs and sends the webhooks, as GitHub does from afar (the sender's work is not on the orchestrator's loop either). The orchestrator and the floors' clients share this one: the floors' requests are work the orchestrator itself would do. This process, that one and Valkey (AOF, everysec) share ${availableParallelism()} cores.`,
           'The GitHub double and the orchestrator\'s limiter run without a secondary rate limit here (the jit-burst benchmark measures that limit).',
           `Latency is measured by one instrument for every path: the sim's store stamps the instant both objects are stored (performance.timeOrigin + now() in its process), mapped onto this process's clock by the fastest of 30 IPC round trips (offset ${s.clock.offsetMs.toFixed(3)} ms, round trip ${s.clock.roundTripMs.toFixed(3)} ms, so the mapping is good to ±${(s.clock.roundTripMs / 2).toFixed(3)} ms, the same for every path).`,
         ],
@@ -339,7 +336,6 @@ const bench: Bench = {
     } finally {
       profile?.stop();
       info.disconnect();
-      await pool?.close();
       await floorKube?.close();
       await closeGh?.();
       await stack?.stop();

@@ -14,7 +14,8 @@ import { silentLogger } from '../../runtime/log.ts';
 import { startOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../runtime/orchestrator.ts';
 import { makeKubeConfig } from '../../sim/k8s/kubeconfig.ts';
 import { localOrchestratorEnv, RUNNER_NAMESPACE, SYSTEM_NAMESPACE } from '../../sim/stack.ts';
-import { now, type Added, type WorldChildInput, type WorldChildReady, type WorldMessage } from './world-protocol.ts';
+import type { WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
+import { now, type Added, type Sent, type WorldChildInput, type WorldChildReady, type WorldMessage } from './world-protocol.ts';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./world-child.ts', import.meta.url));
 
@@ -33,6 +34,11 @@ export interface SplitStack {
   readonly webhookSecret: string;
   /** Called with each Job or Secret the sim stored, `at` already on this process's `now()`. */
   onAdded(listener: (a: Added) => void): void;
+  /**
+   * Has the child (standing in for GitHub) sign and send a `queued` webhook for `job` to the
+   * orchestrator's ingress; resolves with when it was sent (on this process's `now()`) and the answer.
+   */
+  sendWebhook(job: WorkflowJobFields): Promise<Sent>;
   /** The child's clock minus ours, estimated from the fastest of several IPC round trips; its error is at most half that trip. */
   readonly clock: { offsetMs: number; roundTripMs: number };
   stop(): Promise<void>;
@@ -85,9 +91,19 @@ export async function startSplitStack(options: SplitStackOptions): Promise<Split
     const world = await waitReady(child);
     const clock = await clockOffset(child);
     const listeners: ((a: Added) => void)[] = [];
+    const awaitingAnswer = new Map<number, (s: Sent) => void>();
     child.on('message', (m: WorldMessage) => {
-      if (m.type !== 'added') return;
-      for (const a of m.added) for (const l of listeners) l({ ...a, at: a.at - clock.offsetMs });
+      if (m.type === 'added') for (const a of m.added) for (const l of listeners) l({ ...a, at: a.at - clock.offsetMs });
+      if (m.type === 'sent') for (const s of m.sent) awaitingAnswer.get(s.id)?.({ ...s, sentAt: s.sentAt - clock.offsetMs });
+    });
+    let nextWebhook = 0;
+    const sendWebhook = (job: WorkflowJobFields) => new Promise<Sent>((resolve) => {
+      const id = nextWebhook++;
+      awaitingAnswer.set(id, (s) => {
+        awaitingAnswer.delete(id);
+        resolve(s);
+      });
+      child.send({ type: 'webhook', id, url: webhookUrl, job });
     });
     const configFile = join(dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(options.doc));
@@ -101,7 +117,8 @@ export async function startSplitStack(options: SplitStackOptions): Promise<Split
       ...options.orchestrator,
     });
     const o = orchestrator;
-    return { world, orchestrator: o, webhookUrl: `${o.url}/webhook`, webhookSecret, clock, onAdded: (l) => void listeners.push(l), stop };
+    const webhookUrl = `${o.url}/webhook`;
+    return { world, orchestrator: o, webhookUrl, webhookSecret, clock, onAdded: (l) => void listeners.push(l), sendWebhook, stop };
   } catch (err) {
     await stop();
     throw err;

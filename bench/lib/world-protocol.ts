@@ -27,7 +27,29 @@ export interface Added {
   at: number;
 }
 
-export type WorldMessage = { type: 'added'; added: Added[] } | { type: 'pong'; id: number; at: number };
+/** A webhook the child sent as GitHub would (`sentAt` on the child's `now`), and how the ingress answered. */
+export interface Sent {
+  id: number;
+  sentAt: number;
+  /** Request written → response headers, ms. */
+  answeredMs: number;
+  /** -1 when the request failed, with `error`. */
+  status: number;
+  error?: string;
+}
+
+/** Asks the child to sign and send a `queued` webhook for `job` to `url` (the parent's ingress). */
+export interface SendWebhook {
+  type: 'webhook';
+  id: number;
+  url: string;
+  job: import('../../sim/github/webhook-payload.ts').WorkflowJobFields;
+}
+
+export type WorldMessage =
+  | { type: 'added'; added: Added[] }
+  | { type: 'sent'; sent: Sent[] }
+  | { type: 'pong'; id: number; at: number };
 
 /** Epoch ms with performance.now()'s resolution: both processes read the same system clock at their origin. */
 export const now = (): number => performance.timeOrigin + performance.now();
