@@ -16,12 +16,18 @@ export function connectValkey(url: string, kind: 'command' | 'blocking', extra: 
     family: 0,
     connectTimeout: 5_000,
     retryStrategy: (n) => Math.min(n * 200, 5_000),
-    enableAutoPipelining: false,
   };
   const byKind: RedisOptions =
     kind === 'command'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3_000 }
-      : { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined };
+      ? {
+          enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3_000,
+          // Commands made in one turn of the event loop go out as one pipeline (iovalkey flushes
+          // on setImmediate, after every ready socket was handled): deliveries that arrive together
+          // cost Valkey one read and the ingress one write. Measured (32 concurrent deliveries,
+          // 2 cores): Valkey CPU per delivery 38–41 µs instead of 56–65, the ingress's own 5–10 % less.
+          enableAutoPipelining: true,
+        }
+      : { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, enableAutoPipelining: false };
   return new Valkey(url, { ...common, ...byKind, ...extra });
 }
 
