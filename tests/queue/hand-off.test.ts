@@ -109,14 +109,14 @@ describe('hand-off: the consumer\'s slots (real Valkey)', () => {
   const conns = new Connections();
   afterEach(() => conns.closeAll());
 
-  async function consumerWith(concurrency: number, handle: (e: QueueEntry) => Promise<unknown>) {
+  async function consumerWith(concurrency: number, handle: (e: QueueEntry) => Promise<unknown>, blockMs = 50) {
     const prefix = uniquePrefix();
     const q = new JobQueue(conns.command(), { prefix, consumer: 'c1' }, conns.blocking());
     await conns.ready();
     await q.ensureGroup();
     const c = new Consumer(
       { queue: q, handle, clock: systemClock, log: silentLogger(), metrics: createProvisionerMetrics(createRegistry()) },
-      { concurrency, blockMs: 50 },
+      { concurrency, blockMs },
     );
     return { q, c };
   }
@@ -156,6 +156,50 @@ describe('hand-off: the consumer\'s slots (real Valkey)', () => {
     assert.equal(c.reserveSlot(), undefined, 'stopping: takes nothing new');
     await stopping;
     assert.equal((await q.depth()).pending, 0, 'both handed-over entries were acked');
+  });
+
+  it('keeps its concurrency when a hand-off takes the slot a waiting blocking read was counting on', async () => {
+    const started: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // A long block: the read asked for one entry before the hand-off took the only slot.
+    const { q, c } = await consumerWith(1, async (e) => { started.push(e.job.jobId); await gate; }, 2_000);
+    c.start();
+    await until(() => free(c));
+    await new Promise((r) => setTimeout(r, 50));
+    const first = queuedJob();
+    await q.enqueue(first, c.reserveSlot());
+    // Another replica's ingress stores a job: the waiting read gets it, but the slot is taken.
+    const second = queuedJob();
+    await q.enqueue(second);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(started, [first.jobId], 'one at a time: the second waits for the slot');
+    assert.equal(c.reserveSlot(), undefined, 'no slot for the ingress either');
+    release();
+    await until(() => started.length === 2);
+    assert.deepEqual(started, [first.jobId, second.jobId]);
+    await c.stop(1_000);
+    assert.equal((await q.depth()).pending, 0);
+  });
+
+  it('gives back, unstarted, an entry read while no slot was free when it stops', async () => {
+    const started: number[] = [];
+    const { q, c } = await consumerWith(1, async (e) => {
+      started.push(e.job.jobId);
+      await new Promise((r) => setTimeout(r, 300));
+    }, 2_000);
+    c.start();
+    await until(() => free(c));
+    await new Promise((r) => setTimeout(r, 50));
+    const first = queuedJob();
+    await q.enqueue(first, c.reserveSlot());
+    const second = queuedJob();
+    await q.enqueue(second);
+    await new Promise((r) => setTimeout(r, 50));
+    await c.stop(1_000);
+    assert.deepEqual(started, [first.jobId], 'the waiting one was not started during shutdown');
+    const pending = (await q.depth()).pending;
+    assert.equal(pending, 1, 'it stays pending, given back for another replica');
   });
 
   it('a slot given back without an entry frees the read loop again', async () => {

@@ -6,6 +6,9 @@ import { PermanentError } from '../../util/errors.ts';
 import { isAbortError, type Clock } from '../../util/clock.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
 
+/** The idle time an entry given back is marked with: past every reclaim deadline. */
+const GIVE_BACK_IDLE_MS = 24 * 3_600_000;
+
 export interface ConsumerOptions {
   /** Entries provisioned at once by this replica. */
   concurrency: number;
@@ -58,6 +61,11 @@ export class Consumer {
   private beating = false;
   /** Slots promised to enqueues in progress (hand-offs), counted like entries in flight. */
   private reserved = 0;
+  /**
+   * Entries read for this consumer while no slot was free — a blocking read asked for them
+   * before a hand-off took its slot — started in order as slots free; pending here meanwhile.
+   */
+  private readonly ready: QueueEntry[] = [];
   /** Resolves when a reserved slot is given back or taken; one shared promise, made on demand. */
   private reservationEnded: { promise: Promise<void>; resolve: () => void } | undefined;
 
@@ -78,27 +86,35 @@ export class Consumer {
   /**
    * A free slot for the ingress of this replica, or undefined (none free, not started, or
    * stopping): the job it stores is read for this consumer in the same Valkey step and
-   * provisioned at once, without the round trip through the blocking read. The bound stays
-   * soft by one read: a blocking read already waiting may still return its count.
+   * provisioned at once, without the round trip through the blocking read.
    */
   reserveSlot(): HandOff | undefined {
-    if (!this.beating || this.draining || this.inFlight.size + this.reserved >= this.options.concurrency) return undefined;
+    if (!this.beating || this.draining || this.busy() >= this.options.concurrency) return undefined;
     this.reserved++;
     let open = true;
+    const end = () => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      this.reservationEnded?.resolve();
+      this.reservationEnded = undefined;
+      return true;
+    };
     return {
+      // The entry takes the slot its reservation held.
       take: (entry) => {
-        // Stopping began while the enqueue ran: give it straight back, as the read loop does.
-        if (this.draining) void this.deps.queue.release(entry.id, 24 * 3_600_000).catch(() => {});
-        else if (!this.inFlight.has(entry.id)) this.dispatch(entry);
+        end();
+        void this.accept(entry);
       },
       done: () => {
-        if (!open) return;
-        open = false;
-        this.reserved--;
-        this.reservationEnded?.resolve();
-        this.reservationEnded = undefined;
+        if (end()) this.startReady();
       },
     };
+  }
+
+  /** Slots taken: entries in flight, reservations, and entries read that wait for a slot. */
+  private busy(): number {
+    return this.inFlight.size + this.reserved + this.ready.length;
   }
 
   private reservationEnds(): Promise<void> {
@@ -117,13 +133,9 @@ export class Consumer {
       await this.waitForSlot();
       if (this.draining) break;
       try {
-        const free = this.options.concurrency - this.inFlight.size - this.reserved;
+        const free = this.options.concurrency - this.busy();
         const entries = await queue.read(free, this.options.blockMs ?? 2_000);
-        for (const e of entries) {
-          // Read just as shutdown began: give it straight back rather than start it.
-          if (this.draining) await queue.release(e.id, 24 * 3_600_000).catch(() => {});
-          else this.dispatch(e);
-        }
+        for (const e of entries) await this.accept(e);
       } catch (err) {
         if (this.abort.signal.aborted) break;
         log.warn({ err: { message: (err as Error).message } }, 'reading the jobs stream failed; retrying');
@@ -139,7 +151,7 @@ export class Consumer {
       await this.sleep(every);
       if (this.draining) break;
       try {
-        this.take(await queue.reclaimOwn(this.options.reclaimIdleMs ?? 60_000, new Set(this.inFlight.keys())));
+        this.take(await queue.reclaimOwn(this.options.reclaimIdleMs ?? 60_000, new Set([...this.inFlight.keys(), ...this.ready.map((e) => e.id)])));
         await queue.trim();
         const depth = await queue.depth();
         metrics.queue.set({ state: 'lag' }, depth.lag);
@@ -188,6 +200,27 @@ export class Consumer {
     }
   }
 
+  /**
+   * An entry read or handed over: started when a slot is free, else it waits in `ready` for
+   * one; read just as shutdown began, it is given straight back instead.
+   */
+  private async accept(entry: QueueEntry): Promise<void> {
+    if (this.draining) return this.giveBack(entry.id);
+    if (this.inFlight.has(entry.id) || this.ready.some((e) => e.id === entry.id)) return;
+    this.ready.push(entry);
+    this.startReady();
+  }
+
+  /** Starts waiting entries, oldest first, while slots are free (never while stopping). */
+  private startReady(): void {
+    while (this.ready.length && !this.draining && this.inFlight.size + this.reserved < this.options.concurrency) this.dispatch(this.ready.shift()!);
+  }
+
+  /** Leaves the entry pending but long idle, so another replica's next pass takes it at once. */
+  private giveBack(id: string): Promise<void> {
+    return this.deps.queue.release(id, GIVE_BACK_IDLE_MS).catch(() => {});
+  }
+
   private take({ entries, deadLettered }: { entries: QueueEntry[]; deadLettered: QueueEntry[] }): void {
     const { log, metrics } = this.deps;
     for (const e of deadLettered) {
@@ -195,7 +228,7 @@ export class Consumer {
       metrics.failed.inc({ reason: 'max_deliveries' });
       log.error({ jobId: e.job.jobId, runAttempt: e.job.runAttempt, deliveries: e.deliveries }, 'job dead-lettered after repeated failures');
     }
-    for (const e of entries) if (!this.inFlight.has(e.id)) this.dispatch(e);
+    for (const e of entries) if (!this.inFlight.has(e.id) && !this.ready.some((r) => r.id === e.id)) this.dispatch(e);
   }
 
   private dispatch(entry: QueueEntry): void {
@@ -204,6 +237,7 @@ export class Consumer {
     const run = this.process(entry).finally(() => {
       this.inFlight.delete(entry.id);
       metrics.inFlight.dec();
+      this.startReady();
     });
     this.inFlight.set(entry.id, run);
   }
@@ -231,7 +265,7 @@ export class Consumer {
   }
 
   private async waitForSlot(): Promise<void> {
-    while (this.inFlight.size + this.reserved >= this.options.concurrency && !this.draining)
+    while (this.busy() >= this.options.concurrency && !this.draining)
       await Promise.race([...this.inFlight.values(), this.reservationEnds()]);
   }
 
@@ -254,12 +288,15 @@ export class Consumer {
     this.draining = true;
     this.wake.abort();
     this.reservationEnded?.resolve();
+    // Read but not started: handed back at once, for another replica to start.
+    const waiting = this.ready.splice(0).map((e) => this.giveBack(e.id));
     await Promise.all([Promise.allSettled(this.loops), this.settleInFlight(graceMs)]);
     const unfinished = [...this.inFlight.keys()];
     this.abort.abort();
     await Promise.allSettled([...this.inFlight.values()]);
     // Handed back so another replica reclaims them at once (an entry acked meanwhile is not pending, so untouched).
-    for (const id of unfinished) await this.deps.queue.release(id, 24 * 3_600_000).catch(() => {});
+    for (const id of unfinished) await this.giveBack(id);
+    await Promise.all(waiting);
     // Only now stop beating, and say so: what is still pending here is taken over at the next liveness pass.
     this.silence.abort();
     await this.heartbeatLoopDone;
