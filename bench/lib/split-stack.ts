@@ -96,6 +96,10 @@ export async function startSplitStack(options: SplitStackOptions): Promise<Split
       if (m.type === 'added') for (const a of m.added) for (const l of listeners) l({ ...a, at: a.at - clock.offsetMs });
       if (m.type === 'sent') for (const s of m.sent) awaitingAnswer.get(s.id)?.({ ...s, sentAt: s.sentAt - clock.offsetMs });
     });
+    // A world that dies answers every webhook still waiting, so the bench fails instead of hanging.
+    child.once('exit', (code) => {
+      for (const [id, answer] of [...awaitingAnswer]) answer({ id, sentAt: now(), answeredMs: 0, status: -1, error: `the world process exited (${code})` });
+    });
     let nextWebhook = 0;
     const sendWebhook = (job: WorkflowJobFields) => new Promise<Sent>((resolve) => {
       const id = nextWebhook++;

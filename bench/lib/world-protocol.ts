@@ -2,6 +2,7 @@
 // the child's entry so that importing these does not start a world.
 import type { ConfigDocument } from '../../runtime/config/document.ts';
 import type { GitHubDoubleOptions } from '../../sim/github/double.ts';
+import type { WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
 import type { SimTimings } from '../../sim/k8s/cluster.ts';
 
 export interface WorldChildInput {
@@ -43,7 +44,7 @@ export interface SendWebhook {
   type: 'webhook';
   id: number;
   url: string;
-  job: import('../../sim/github/webhook-payload.ts').WorkflowJobFields;
+  job: WorkflowJobFields;
 }
 
 export type WorldMessage =
