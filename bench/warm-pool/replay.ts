@@ -270,7 +270,7 @@ class Driver {
     const now = this.sim.clock.now();
     const job: QueuedJob = {
       jobId: j.jobId, runId: j.runId, runAttempt: 1, repository: 'bench/app', owner: 'bench', repo: 'app', org: 'bench', installationId: 1,
-      labels, request, deliveryId: `d-${j.jobId}`, workflowName: 'ci', jobName: `job-${j.jobId}`, receivedAt: now, enqueuedAt: now,
+      labels, request, deliveryId: `d-${j.jobId}`, workflowName: j.workflow, jobName: j.jobName ?? `job-${j.jobId}`, receivedAt: now, enqueuedAt: now,
     };
     const runner = resolveRunner(request, doc);
     const objects = buildRunnerObjects({

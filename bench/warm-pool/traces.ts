@@ -29,6 +29,9 @@ export interface TraceJob {
   source: JobSource;
   /** The job's runs-on labels (a recorded job's, in `npm run what-if`); the bench's one class when absent. */
   labels?: string[];
+  /** Workflow and job name, as GitHub's workflow_job payload gives them (what fan-out anticipation learns from). */
+  workflow?: string;
+  jobName?: string;
 }
 
 export interface RunMinutes {
@@ -171,6 +174,17 @@ export const TRACE_SPECS: readonly TraceSpec[] = [
   },
 ];
 
+/** Workflow and job names by source: a push runs `ci`'s jobs, a matrix `test (n)`, a pipeline `build` then its tests. */
+const JOB_NAMES: Record<JobSource, (i: number) => { workflow?: string; jobName?: string }> = {
+  push: (i) => ({ workflow: 'ci', jobName: ['check', 'unit', 'lint'][i % 3]! }),
+  matrix: (i) => ({ workflow: 'matrix', jobName: `test (${i + 1})` }),
+  scheduled: (i) => ({ workflow: 'nightly', jobName: `test (${i + 1})` }),
+  build: () => ({ workflow: 'pipeline', jobName: 'build' }),
+  'fan-out': (i) => ({ workflow: 'pipeline', jobName: `test (${i + 1})` }),
+  // Recorded jobs come from sim/what-if/records.ts with what their records hold.
+  recorded: () => ({}),
+};
+
 /** The day of arrivals a shape and seed describe. Deterministic. */
 export function generateTrace(spec: TraceSpec, startAt = TRACE_DAY): Trace {
   const { shape, seed } = spec;
@@ -181,7 +195,7 @@ export function generateTrace(spec: TraceSpec, startAt = TRACE_DAY): Trace {
     runId++;
     for (let i = 0; i < size; i++) {
       const at = Math.min(DAY_MS - 1, Math.round(start + rnd.uniform() * spreadMs));
-      jobs.push({ at, runId, runMs: fixedRunMs ?? runMs(rnd, minutes), source });
+      jobs.push({ at, runId, runMs: fixedRunMs ?? runMs(rnd, minutes), source, ...JOB_NAMES[source](i) });
     }
     if (jobs.length > MAX_EVENTS) throw new Error(`trace ${spec.name}: more than ${MAX_EVENTS} jobs; check the shape's rates`);
   };

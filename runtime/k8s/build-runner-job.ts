@@ -90,13 +90,22 @@ function objectMeta({ job, runner, runnerName }: Pick<BuildRunnerInput, 'job' | 
   return { labels, annotations };
 }
 
+/** On the pod, where the warm pool reads it: which run and job the runner is for (fan-out.ts learns pipelines from it). */
+function jobIdentity(job: BuildRunnerInput['job']): Record<string, string> {
+  return {
+    [ANNOTATION.repo]: job.repository, [ANNOTATION.runId]: String(job.runId),
+    ...(job.workflowName !== undefined ? { [ANNOTATION.workflow]: job.workflowName } : {}),
+    ...(job.jobName !== undefined ? { [ANNOTATION.jobName]: job.jobName } : {}),
+  };
+}
+
 function podTemplate(input: BuildRunnerInput, secretName: string, labels: Record<string, string>): V1PodTemplateSpec {
   const { runner, doc } = input;
   const base = (runner.class.podTemplate as V1PodTemplateSpec | undefined) ?? buildClassPodTemplate(runner.class, doc.runner);
   const t = structuredClone(base);
   const spec = t.spec!;
   t.metadata = { ...t.metadata, labels: { ...t.metadata?.labels, ...labels } };
-  t.metadata.annotations = { ...t.metadata.annotations, [ANNOTATION.templateHash]: templateHash(base) };
+  t.metadata.annotations = { ...t.metadata.annotations, ...jobIdentity(input.job), [ANNOTATION.templateHash]: templateHash(base) };
 
   const runnerContainer = spec.containers.find((c) => c.name === RUNNER_CONTAINER);
   if (!runnerContainer) throw new Error(`class ${runner.className}: pod template has no "${RUNNER_CONTAINER}" container`);

@@ -15,6 +15,10 @@ export const LABEL = {
 export const ANNOTATION = {
   doNotDisrupt: 'karpenter.sh/do-not-disrupt',
   repo: `${DOMAIN}/repository`,
+  /** Runner pods: the job's workflow run, workflow and job name (what the warm pool learns pipelines from). */
+  runId: `${DOMAIN}/run-id`,
+  workflow: `${DOMAIN}/workflow`,
+  jobName: `${DOMAIN}/job-name`,
   runnerName: `${DOMAIN}/runner-name`,
   infraRetry: `${DOMAIN}/infrastructure-retry`,
   templateHash: `${DOMAIN}/template-hash`,

@@ -77,7 +77,11 @@ export function parseCsvTrace(text: string, file: string): CsvTrace {
     if (completedAt < startedAt) throw new TraceError(`${where}, column completed_at: ${r.completed_at} is before started_at ${r.started_at}; check the export`);
     const labels = parseLabels(r.labels ?? '', where);
     const id = r.id ? ` (job ${r.id}${r.name ? ` "${r.name}"` : ''})` : '';
-    jobs.push({ createdAt, startedAt: Math.max(startedAt, createdAt), runMs: completedAt - startedAt, labels, source: `${where}${id}` });
+    const runId = Number(r.run_id);
+    jobs.push({
+      createdAt, startedAt: Math.max(startedAt, createdAt), runMs: completedAt - startedAt, labels, source: `${where}${id}`,
+      ...(r.run_id && Number.isSafeInteger(runId) ? { runId } : {}), ...(r.workflow_name ? { workflow: r.workflow_name } : {}), ...(r.name ? { jobName: r.name } : {}),
+    });
   }
   return { jobs, skipped, rows: rows.length };
 }

@@ -14,6 +14,10 @@ export interface RecordedJob {
   /** How long it ran: completed_at − started_at, finishedAt − runningAt. */
   runMs: number;
   labels: string[];
+  /** Its workflow run, workflow and job name when recorded (GitHub's run_id, workflow_name, name): fan-out anticipation learns from them. */
+  runId?: number;
+  workflow?: string;
+  jobName?: string;
   /** Where it came from, for messages: `jobs.csv line 12`, `record {runs-fleet}:job:123:1`. */
   source: string;
 }
@@ -79,11 +83,15 @@ export function chooseWindow(jobs: readonly RecordedJob[], days: number, o: { no
   return { window: { from, days: n, notes }, jobs: inWindow };
 }
 
+const UNRECORDED_RUN = 1e15;
+
 /** The jobs as a trace the warm-pool bench replays: arrivals after the window's start, numbered 1… in arrival order. */
 export function toTrace(jobs: readonly RecordedJob[], window: Window, name: string): Trace {
   const sorted = [...jobs].sort((a, b) => a.createdAt - b.createdAt);
+  // A job whose run was not recorded is a run of its own (ids past any real run id).
   const traceJobs: TraceJob[] = sorted.map((j, i) => ({
-    at: j.createdAt - window.from, jobId: i + 1, runId: i + 1, runMs: Math.max(1_000, j.runMs), source: 'recorded', labels: j.labels,
+    at: j.createdAt - window.from, jobId: i + 1, runId: j.runId ?? UNRECORDED_RUN + i, runMs: Math.max(1_000, j.runMs), source: 'recorded', labels: j.labels,
+    ...(j.workflow !== undefined ? { workflow: j.workflow } : {}), ...(j.jobName !== undefined ? { jobName: j.jobName } : {}),
   }));
   return {
     name, title: name, summary: `${jobs.length} recorded jobs over ${window.days} day(s) from ${iso(window.from)}`, seed: 1,

@@ -56,7 +56,8 @@ function toJob(r: JobRecord, key: string, since: number, skipped: Skipped): Reco
   if (started === undefined) { skip(skipped, `never started (status ${r.status ?? 'unknown'})`); return undefined; }
   const ended = finishedAt ?? (r.completedOnGitHubAt ? Number(r.completedOnGitHubAt) : undefined);
   if (ended === undefined || !Number.isFinite(ended)) { skip(skipped, 'still running (no finishedAt)'); return undefined; }
-  return { createdAt: receivedAt, startedAt: started, runMs: Math.max(0, ended - started), labels: recordedLabels(r), source: `record ${key}` };
+  // A record keeps the job's name but not its run: its jobs replay as runs of their own (no fan-out learned).
+  return { createdAt: receivedAt, startedAt: started, runMs: Math.max(0, ended - started), labels: recordedLabels(r), source: `record ${key}`, ...(r.jobName ? { jobName: r.jobName } : {}) };
 }
 
 /** The labels the ingress recorded; a record from before they were kept is replayed by the class it resolved to. */

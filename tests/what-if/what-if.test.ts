@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseCsvTrace } from '../../sim/what-if/csv.ts';
 import { main, renderReport, type Report } from '../../sim/what-if/cli.ts';
-import { chooseWindow, TraceError, type RecordedJob } from '../../sim/what-if/records.ts';
+import { chooseWindow, toTrace, TraceError, type RecordedJob } from '../../sim/what-if/records.ts';
 import { applySet, parseSet } from '../../sim/what-if/set.ts';
 import { readValkeyTrace } from '../../sim/what-if/valkey.ts';
 import { REPO_ROOT } from '../../sim/local.ts';
@@ -125,6 +125,20 @@ describe('npm run what-if', function () {
       assert.deepEqual(t.jobs.map((j) => j.labels), [['self-hosted', 'runs-fleet=7/runner=4cpu-linux-arm64'], ['self-hosted', 'runs-fleet=7/runner=2cpu-linux-arm64']]);
       assert.deepEqual(t.jobs.map((j) => [j.runMs, j.startedAt - j.createdAt]), [[300_000, 30_000], [60_000, 9_500]]);
       assert.deepEqual([...t.skipped], [['skipped on GitHub (never needed a runner)', 1], ['not completed yet (status in_progress)', 1]]);
+    });
+
+    it('keeps each job\'s run, workflow and name when exported, so the replay\'s warm pool can learn its pipelines; a job without a run is a run of its own', () => {
+      const t = parseCsvTrace([
+        'id,run_id,workflow_name,name,created_at,started_at,completed_at,labels',
+        '1,77,pipeline,build,2026-11-24T09:00:00Z,2026-11-24T09:00:05Z,2026-11-24T09:06:00Z,runs-fleet',
+        '2,77,pipeline,test (1),2026-11-24T09:06:01Z,2026-11-24T09:06:05Z,2026-11-24T09:16:00Z,runs-fleet',
+        '3,,,,2026-11-24T09:07:00Z,2026-11-24T09:07:05Z,2026-11-24T09:08:00Z,runs-fleet',
+      ].join('\n'), 'gh.csv');
+      assert.deepEqual(t.jobs.map((j) => [j.runId, j.workflow, j.jobName]), [[77, 'pipeline', 'build'], [77, 'pipeline', 'test (1)'], [undefined, undefined, undefined]]);
+      const { window, jobs } = chooseWindow(t.jobs, 1, { maxJobs: 100, what: 'gh.csv' });
+      const trace = toTrace(jobs, window, 'gh');
+      assert.deepEqual(trace.jobs.slice(0, 2).map((j) => [j.runId, j.workflow, j.jobName]), [[77, 'pipeline', 'build'], [77, 'pipeline', 'test (1)']]);
+      assert.ok(trace.jobs[2]!.runId !== 77 && trace.jobs[2]!.workflow === undefined);
     });
   });
 
