@@ -17,6 +17,8 @@ const pool = (over: Record<string, unknown> = {}) => Pool.parse({ name: 'p', cla
 const demand = (burst = 0, ratePerMin = 0, recent = 0): DemandSnapshot => ({
   ratePerMinShort: ratePerMin, ratePerMinLong: ratePerMin, recurringBurst: burst, recentBurst: recent,
 });
+/** Demand with `slots` expected for a fan-out wave, held up to `holdMs`. */
+const fanOut = (d: DemandSnapshot, slots: number, holdMs = 5 * MIN): DemandSnapshot => ({ ...d, fanOut: { slots, holdMs } });
 const HOUR_INDEX = Math.floor(NOW / 3_600_000);
 /** Savings of the paced idle budget, in CPU-hours, as of the previous decision. */
 const saved = (cpuHours: number) => ({ budget: { saved: cpuHours * 3600, at: NOW - 30_000 } });
@@ -88,6 +90,13 @@ const cases: Case[] = [
   },
   { name: 'the budget never cuts into the floor', pool: { min: 3, idleCpuHoursPerDayCap: 0 }, demand: demand(10), want: [3, 'cost_cap'] },
   { name: 'a cap that is not reached changes nothing', pool: { idleCpuHoursPerDayCap: 96 }, demand: demand(3), want: [3, 'demand'] },
+  { name: 'an expected fan-out wave adds its slots on top of demand', demand: fanOut(demand(3), 5), want: [8, 'fan_out'] },
+  { name: 'a fan-out wave stays within max', demand: fanOut(demand(3), 12), want: [10, 'fan_out'] },
+  // 96 CPU-h a day; 8 slots × 4 CPU for 10 min = 5.3 CPU-h: paid for by the day's cap, not by the pace.
+  { name: 'a fan-out wave is paid from what is left of the day\'s cap for as long as it may be held', pool: { idleCpuHoursPerDayCap: 96 }, demand: fanOut(demand(), 8, 10 * MIN), want: [10, 'fan_out'] },
+  { name: 'a fan-out wave the cap cannot pay for is cut to what it can', pool: { idleCpuHoursPerDayCap: 3 }, demand: fanOut(demand(), 8, 10 * MIN), want: [6, 'fan_out'] },
+  { name: 'a fan-out wave waits while runners wait for a node', demand: fanOut(demand(), 5), inFlight: { pendingRunners: 1, runningRunners: 0 }, previous: prev(2, 0), want: [2, 'yield_pending'] },
+  { name: 'slots held for a wave that came go at once, without the scale-down delay', demand: demand(3), previous: prev(8, 0, { ahead: 5 }), want: [3, 'demand'] },
 ];
 
 describe('desiredPlaceholders', () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseConfigDocument } from '../../runtime/config/document.ts';
-import { countRunners, isWarmHit, newArrivals, runnerPhase } from '../../runtime/controllers/warm-pool/observe.ts';
+import { arrivalOf, countRunners, isWarmHit, newArrivals, runnerPhase } from '../../runtime/controllers/warm-pool/observe.ts';
+import { buildRunnerObjects } from '../../runtime/k8s/build-runner-job.ts';
+import { queuedJob } from '../support/jobs.ts';
 import { COMPONENT, LABEL } from '../../runtime/k8s/labels.ts';
 
 const doc = parseConfigDocument({
@@ -66,18 +68,33 @@ describe('warm-pool observation', () => {
     const a = pod({ created: T0 + 2_000 });
     const b = pod({ created: T0 });
     const c = pod({ pool: 'release', created: T0 + 1_000 });
+    const times = (m: ReturnType<typeof newArrivals>) => Object.fromEntries([...m].map(([pool, arrivals]) => [pool, arrivals.map((x) => x.at)]));
     const first = newArrivals(doc, [a, b, c], new Set(), new Map());
-    assert.deepEqual(Object.fromEntries(first), { default: [T0, T0 + 2_000], release: [T0 + 1_000] });
+    assert.deepEqual(times(first), { default: [T0, T0 + 2_000], release: [T0 + 1_000] });
     const d = pod({ created: T0 + 5_000 });
     const again = newArrivals(doc, [a, b, c, d], new Set([a.metadata!.uid!, b.metadata!.uid!, c.metadata!.uid!]), new Map());
-    assert.deepEqual(Object.fromEntries(again), { default: [T0 + 5_000] });
+    assert.deepEqual(times(again), { default: [T0 + 5_000] });
+  });
+
+  it('an arrival carries its run (repository, run id, attempt) and its job\'s identity from the pod the provisioner built', () => {
+    const doc1 = parseConfigDocument({ classes: [doc.classes[0]!], pools: [{ name: 'default', class: 'c4', min: 0, max: 4 }] });
+    const job = queuedJob({ jobId: 7, runId: 31, runAttempt: 2, repository: 'acme/app', workflowName: 'pipeline', jobName: 'build' });
+    const cls = doc1.classes[0]!;
+    const objects = buildRunnerObjects({
+      doc: doc1, namespace: 'runners', runnerName: 'rf-7', encodedJitConfig: 'not-a-jit-config', job,
+      runner: { className: cls.name, class: cls, pool: 'default', cpu: cls.cpu, memoryGiB: cls.memoryGiB, diskGiB: cls.diskGiB, capacityTypes: cls.capacityTypes, nodeRequirements: [], jitLabels: ['runs-fleet'], warnings: [] },
+    });
+    const template = objects.job.spec!.template;
+    const built: V1Pod = { metadata: { ...template.metadata, uid: 'u-7', creationTimestamp: new Date(T0) }, spec: template.spec! };
+    assert.deepEqual(arrivalOf(built, T0), { at: T0, run: 'acme/app#31#2', key: 'acme/app/pipeline/build' });
+    assert.deepEqual(arrivalOf(pod(), T0), { at: T0 }, 'a pod without them is an arrival and nothing more');
   });
 
   it('a new leader counts only runners newer than the stored history', () => {
     const old = pod({ created: T0 });
     const fresh = pod({ created: T0 + 60_000 });
     const out = newArrivals(doc, [old, fresh], undefined, new Map([['default', T0 + 1_000]]));
-    assert.deepEqual(Object.fromEntries(out), { default: [T0 + 60_000] });
+    assert.deepEqual(Object.fromEntries(out), { default: [{ at: T0 + 60_000 }] });
   });
 
   it('a hit is a node that was up before the runner was created', () => {

@@ -21,9 +21,11 @@ import type { VirtualClock } from '../../sim/k8s/clock.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
 import { nodePoolsFromConfig, seedPriorityClasses } from '../../sim/k8s/from-config.ts';
 import { until } from '../sim/helpers.ts';
+import type { QueuedJob } from '../../runtime/queue/types.ts';
 import { queuedJob } from '../support/jobs.ts';
 
 const NS = 'runners';
+const MINUTE = 60_000;
 const CLASS = '4cpu-linux-arm64';
 const docText = (pools: Array<{ name: string; min: number; max?: number }>) =>
   JSON.stringify({
@@ -36,11 +38,11 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   return m.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
 }
 
-function runnerJob(doc: ConfigDocument, jobId: number, pool: string) {
+function runnerJob(doc: ConfigDocument, jobId: number, pool: string, job: Partial<QueuedJob> = {}) {
   const cls = doc.classes[0]!;
   return buildRunnerObjects({
     doc, namespace: NS, runnerName: `rf-${jobId}`, encodedJitConfig: 'not-a-real-jit-config',
-    job: queuedJob({ jobId, runId: 1 }),
+    job: queuedJob({ jobId, runId: 1, ...job }),
     runner: {
       className: cls.name, class: cls, pool, cpu: cls.cpu, memoryGiB: cls.memoryGiB, diskGiB: cls.diskGiB,
       capacityTypes: cls.capacityTypes, nodeRequirements: [], jitLabels: ['runs-fleet'], warnings: [],
@@ -152,6 +154,49 @@ describe('warm-pool reconciler against the simulated cluster', () => {
     await until('4 ready placeholders after the burst', () => readyPlaceholders().length === 4, { clock, stepMs: 500, maxSimMs: 300_000 });
     assert.equal(deployment()!.spec!.replicas, 4);
     assert.equal(await metric(registry, 'runs_fleet_warm_pool_misses_total', { pool: 'default' }), 4);
+  });
+
+  it('learns that a build fans out into tests and has their slots warm before they are queued', async () => {
+    await until('the pool\'s Deployment at min 0', () => deployment()?.spec?.replicas === 0, { clock, stepMs: 500 });
+    const doc = watcher.current();
+    let id = 600;
+    const submit = async (runId: number, jobName: string) => {
+      const { job, secret } = runnerJob(doc, ++id, 'default', { runId, workflowName: 'pipeline', jobName });
+      await core.createNamespacedSecret({ namespace: NS, body: secret });
+      await batch.createNamespacedJob({ namespace: NS, body: job });
+      return id;
+    };
+    const wait = (ms: number) => {
+      const target = clock.now() + ms;
+      return until(`${ms} ms to pass`, () => clock.now() >= target, { clock, stepMs: 1_000, maxSimMs: ms + 1_000 });
+    };
+    const pipeline = async (runId: number, lagMs: number) => {
+      await submit(runId, 'build');
+      await wait(lagMs);
+      const tests = [];
+      for (let i = 1; i <= 3; i++) tests.push(await submit(runId, `test (${i})`));
+      return tests;
+    };
+    // Two pipelines teach it: a build, then 3 tests queued 4 minutes later in the same run.
+    await pipeline(1, 4 * MINUTE);
+    await wait(20 * MINUTE);
+    await pipeline(2, 4 * MINUTE);
+    await wait(20 * MINUTE);
+    const before = deployment()!.spec!.replicas!;
+    assert.ok(before < 3, `between pipelines the pool holds ${before}, fewer than a wave`);
+
+    const tests = await pipeline(3, 4 * MINUTE);
+    const pods = tests.map((t) => sim.store.list('pods', { namespace: NS, labelSelector: `${LABEL.jobId}=${t}` })[0]!);
+    await until('the tests bound to nodes', () => pods.every((p) => sim.store.get('pods', NS, p.metadata.name)?.spec?.nodeName), { clock, stepMs: 500, maxSimMs: 60_000 });
+    for (const p of pods) {
+      const node = sim.store.get('nodes', '', sim.store.get('pods', NS, p.metadata.name)!.spec.nodeName)!;
+      assert.ok(Date.parse(node.metadata.creationTimestamp!) <= Date.parse(p.metadata.creationTimestamp!), `${p.metadata.name} landed on a node that was warm before it was queued`);
+    }
+    // Once the wave is here its slots go at once (no scale-down delay): what is left is what the arrival rate asks for.
+    await until('the slots held for the wave given back', async () => {
+      const [d] = (await controller.reconcile()).decisions;
+      return d!.ahead === 0 && d!.reason !== 'fan_out' && deployment()!.spec!.replicas === d!.desired && d!.desired < before + 3;
+    }, { clock, stepMs: 1_000, maxSimMs: 60_000 });
   });
 
   it('writes nothing when nothing changed, and deletes the Deployment of a removed pool', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Anticipation } from './fan-out.ts';
 
 /**
  * Recent demand of one pool, from job arrivals. Pure and plain-JSON, so the leader can
@@ -91,6 +92,8 @@ export interface DemandSnapshot {
   /** The burst size that keeps coming back within the recurrence window (0 when bursts do not recur). */
   recurringBurst: number;
   lastArrivalAt?: number;
+  /** Slots for waves that pipelines are expected to queue soon (fan-out.ts), set by the reconciler. */
+  fanOut?: Anticipation;
 }
 
 export function emptyDemand(at = 0): DemandState {
@@ -99,9 +102,11 @@ export function emptyDemand(at = 0): DemandState {
 
 /**
  * Adds `count` arrivals at `at` (e.g. a matrix of 8 jobs seen in one pass). Feed arrivals in
- * time order; a late one still counts towards the rates but not towards bursts.
+ * time order; a late one still counts towards the rates but not towards bursts. `burst: false`
+ * counts them towards the rates only: a fan-out wave that was expected is predicted by its
+ * pipeline (fan-out.ts), not by the bursts before it, and must not hold slots after it.
  */
-export function recordArrivals(state: DemandState, at: number, count = 1, options = DEFAULT_DEMAND_OPTIONS): DemandState {
+export function recordArrivals(state: DemandState, at: number, count = 1, options = DEFAULT_DEMAND_OPTIONS, burst = true): DemandState {
   if (count <= 0) return state;
   const next: DemandState = { ...state, bursts: state.bursts.slice() };
   if (at >= state.at) {
@@ -113,7 +118,7 @@ export function recordArrivals(state: DemandState, at: number, count = 1, option
     next.long = state.long + decay(count, state.at - at, options.longTauMs);
   }
   next.lastArrivalAt = Math.max(state.lastArrivalAt ?? at, at);
-  return addToBursts(next, at, count, options);
+  return burst ? addToBursts(next, at, count, options) : next;
 }
 
 function addToBursts(state: DemandState, at: number, count: number, options: DemandOptions): DemandState {

@@ -1,6 +1,7 @@
 import type { Pool, RunnerClass } from '../../config/document.ts';
 import { accrue, spentLastDay, type CostLedger } from './cost-ledger.ts';
 import type { DemandSnapshot } from './demand.ts';
+import type { Anticipation } from './fan-out.ts';
 import { DEFAULT_DEMAND_TARGET_OPTIONS, demandTarget, type DemandTarget, type DemandTargetOptions } from './demand-target.ts';
 import { DEFAULT_BUDGET_PACING, pacedCeiling, refillBudget, type BudgetPacing, type IdleBudget } from './idle-budget.ts';
 import { poolFloor } from './schedule.ts';
@@ -17,10 +18,13 @@ import { poolFloor } from './schedule.ts';
  *    added and those runners are subtracted from the target.
  * 5. Less demand lowers the count only after `scaleDownDelaySeconds`; a lower max, the
  *    budget and yielding apply at once.
+ * 6. Waves a pipeline is expected to queue soon (fan-out.ts) add their slots on top, within
+ *    `max` and what is left of the day's cap for as long as they may be held; they go as
+ *    soon as the wave has come, without the scale-down delay.
  * The result never leaves [floor, max].
  */
 
-export const REASONS = ['floor', 'schedule', 'demand', 'max', 'cost_cap', 'yield_pending', 'scale_down_delay'] as const;
+export const REASONS = ['floor', 'schedule', 'demand', 'max', 'cost_cap', 'yield_pending', 'scale_down_delay', 'fan_out'] as const;
 /** Why the count is what it is: a closed set, safe as a metric label. */
 export type DesiredReason = (typeof REASONS)[number];
 
@@ -35,6 +39,8 @@ export interface PoolDecisionState {
   ledger: CostLedger;
   /** The paced idle budget's savings (pools with a cap). */
   budget?: IdleBudget;
+  /** Of `desired`, the slots held for an expected fan-out wave (not subject to the scale-down delay). */
+  ahead?: number;
 }
 
 export interface InFlight {
@@ -68,6 +74,8 @@ export interface PoolDecision {
   demand: DemandTarget;
   /** Placeholders given up for pending runners. */
   yielded: number;
+  /** Placeholders added for expected fan-out waves. */
+  ahead: number;
   state: PoolDecisionState;
 }
 
@@ -89,8 +97,9 @@ export function desiredPlaceholders(
 
   let desired = wanted;
   const delayMs = pool.scaleDownDelaySeconds * 1000;
-  if (previous && wanted < previous.desired && now - previous.lastAboveAt < delayMs) {
-    desired = Math.min(previous.desired, max);
+  const previousBase = previous ? previous.desired - (previous.ahead ?? 0) : 0;
+  if (previous && wanted < previousBase && now - previous.lastAboveAt < delayMs) {
+    desired = Math.min(previousBase, max);
     reason = 'scale_down_delay';
   }
 
@@ -98,8 +107,12 @@ export function desiredPlaceholders(
   const ledger = previous ? accrue(previous.ledger, previous.at, now, heldCpus) : [];
   const cap = pool.idleCpuHoursPerDayCap;
   const budget = cap === undefined ? undefined : refillBudget(previous?.budget, cap, heldCpus, now, options.pacing);
-  const ceiling = budgetCeiling(pool, cls, floor, previous, ledger, budget, now, options.pacing);
+  const ceiling = budgetCeiling(pool, cls, floor, previous && { ...previous, desired: previousBase }, ledger, budget, now, options.pacing);
   if (ceiling !== undefined && desired > ceiling) [desired, reason] = [ceiling, 'cost_cap'];
+
+  const baseDesired = clamp(desired, floor, max);
+  const ahead = aheadSlots(pool, cls, baseDesired, floor, ledger, demand.fanOut, now);
+  if (ahead > 0) [desired, reason] = [baseDesired + ahead, 'fan_out'];
 
   const beforeYield = desired;
   const yieldTo = yieldCeiling(floor, wanted, inFlight, previous);
@@ -108,13 +121,15 @@ export function desiredPlaceholders(
   desired = clamp(desired, floor, max);
   const state: PoolDecisionState = {
     desired,
-    lastAboveAt: wanted >= desired || !previous ? now : previous.lastAboveAt,
+    lastAboveAt: wanted >= baseDesired || !previous ? now : previous.lastAboveAt,
     at: now,
     floor,
     ledger,
   };
   if (budget) state.budget = budget;
-  const decision = { pool: pool.name, class: cls.name, desired, reason, floor, max, wanted, demand: target, yielded: beforeYield - desired, state };
+  const held = Math.max(0, desired - baseDesired);
+  if (held > 0) state.ahead = held;
+  const decision = { pool: pool.name, class: cls.name, desired, reason, floor, max, wanted, demand: target, yielded: beforeYield - desired, ahead: held, state };
   return { ...decision, explain: explain(decision, base.schedule, demand, inFlight, pool, ledger, now) };
 }
 
@@ -141,6 +156,22 @@ function budgetCeiling(
   const held = { above: previous ? Math.max(0, previous.desired - previous.floor) : 0, cpu: cls.cpu, holdSeconds };
   const byPace = budget ? pacedCeiling(budget, cap, held, pacing) : byCap;
   return floor + Math.min(byCap, byPace);
+}
+
+/**
+ * Slots for expected fan-out waves: within `max`, and, under a cap, only as many as what is
+ * left of the day's cap can pay for as long as they may be held, after what the pool already
+ * holds above its floor for one scale-down delay.
+ */
+function aheadSlots(pool: Pool, cls: RunnerClass, base: number, floor: number, ledger: CostLedger, fanOut: Anticipation | undefined, now: number): number {
+  if (!fanOut || fanOut.slots <= 0) return 0;
+  const room = Math.max(0, pool.max - base);
+  const cap = pool.idleCpuHoursPerDayCap;
+  if (cap === undefined) return Math.min(fanOut.slots, room);
+  const committed = (base - floor) * cls.cpu * Math.max(pool.scaleDownDelaySeconds, 60);
+  const left = cap * 3600 - spentLastDay(ledger, now) - committed;
+  const byCap = Math.max(0, Math.floor(left / (cls.cpu * Math.max(60, fanOut.holdMs / 1000))));
+  return Math.min(fanOut.slots, room, byCap);
 }
 
 function yieldCeiling(floor: number, wanted: number, inFlight: InFlight, previous: PoolDecisionState | undefined): number | undefined {
@@ -170,6 +201,7 @@ function explain(
       `recurring burst ${demand.recurringBurst}, recent burst ${demand.recentBurst})`,
     `runners pending ${inFlight.pendingRunners}, running ${inFlight.runningRunners}`,
   ];
+  if (d.ahead > 0 && demand.fanOut) parts.push(`${d.ahead} ahead of fan-out waves expected (${demand.fanOut.slots} slots, up to ${Math.round(demand.fanOut.holdMs / 1000)} s)`);
   if (d.reason === 'scale_down_delay')
     parts.push(`holding until ${new Date(d.state.lastAboveAt + pool.scaleDownDelaySeconds * 1000).toISOString()}`);
   if (pool.idleCpuHoursPerDayCap !== undefined) {

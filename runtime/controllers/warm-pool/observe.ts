@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ConfigDocument } from '../../config/document.ts';
-import { COMPONENT, LABEL, MANAGED_BY } from '../../k8s/labels.ts';
+import { ANNOTATION, COMPONENT, LABEL, MANAGED_BY } from '../../k8s/labels.ts';
+import type { Arrival } from './fan-out.ts';
 import { poolOfRunner, type RunnerCounts } from './desired-pools.ts';
 
 /** Pure readings of observed objects: what the reconciler knows before it decides. */
@@ -51,8 +52,21 @@ export function runnerPool(doc: ConfigDocument, pod: V1Pod): string | undefined 
   return cls ? poolOfRunner(doc, { class: cls, pool: labels[LABEL.pool] }) : undefined;
 }
 
+/** The run a runner pod's job belongs to, and the job's identity (repository / workflow / job name), from its annotations. */
+export function arrivalOf(pod: V1Pod, at: number): Arrival {
+  const a = pod.metadata?.annotations ?? {};
+  const repo = a[ANNOTATION.repo];
+  const arrival: Arrival = { at };
+  const runId = a[ANNOTATION.runId];
+  if (repo && runId) arrival.run = `${repo}#${runId}#${pod.metadata?.labels?.[LABEL.runAttempt] ?? '1'}`;
+  const workflow = a[ANNOTATION.workflow];
+  const job = a[ANNOTATION.jobName];
+  if (repo && workflow !== undefined && job !== undefined) arrival.key = `${repo}/${workflow}/${job}`;
+  return arrival;
+}
+
 /**
- * Arrivals per pool: runner pods not seen before, as creation times in order. `seen` is
+ * Arrivals per pool: runner pods not seen before, in creation order. `seen` is
  * the set of pod uids this leader already counted; a new leader (`seen` undefined) counts
  * only pods created after the newest arrival in the stored history (`since`), so the
  * previous leader's arrivals are not counted twice.
@@ -62,8 +76,8 @@ export function newArrivals(
   pods: readonly V1Pod[],
   seen: ReadonlySet<string> | undefined,
   since: ReadonlyMap<string, number | undefined>,
-): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+): Map<string, Arrival[]> {
+  const out = new Map<string, Arrival[]>();
   for (const pod of pods) {
     const uid = pod.metadata?.uid;
     const created = timeOf(pod.metadata?.creationTimestamp);
@@ -71,9 +85,9 @@ export function newArrivals(
     if (!uid || created === undefined || !pool || seen?.has(uid)) continue;
     const after = since.get(pool);
     if (!seen && after !== undefined && created <= after) continue;
-    out.set(pool, [...(out.get(pool) ?? []), created]);
+    out.set(pool, [...(out.get(pool) ?? []), arrivalOf(pod, created)]);
   }
-  for (const times of out.values()) times.sort((a, b) => a - b);
+  for (const arrivals of out.values()) arrivals.sort((a, b) => a.at - b.at);
   return out;
 }
 

@@ -6,6 +6,7 @@ import { applyAction, type ActionOutcome } from './apply.ts';
 import { PLACEHOLDER_LIST_SELECTOR } from './build-placeholder.ts';
 import { DEFAULT_DEMAND_OPTIONS, demandSnapshot, emptyDemand, recordArrivals, type DemandOptions } from './demand.ts';
 import { desiredForPools } from './desired-pools.ts';
+import { anticipatedSlots, emptyFanOut, recordFanOut, type FanOutOptions } from './fan-out.ts';
 import { DEFAULT_DESIRED_OPTIONS, type DesiredOptions, type PoolDecision } from './desired.ts';
 import type { WarmPoolMetrics } from './metrics.ts';
 import { countRunners, newArrivals, placeholdersByPool, RUNNER_LIST_SELECTOR } from './observe.ts';
@@ -28,6 +29,7 @@ export interface WarmPoolDeps {
   store?: WarmPoolStateStore;
   desired?: DesiredOptions;
   demand?: DemandOptions;
+  fanOut?: FanOutOptions;
 }
 
 export interface ReconcileResult {
@@ -61,9 +63,9 @@ export class WarmPoolController {
       core.listNamespacedPod({ namespace, labelSelector: RUNNER_LIST_SELECTOR }),
     ]);
     const states = await this.loadStates(doc, now);
-    this.recordDemand(doc, pods.items, states);
+    this.recordDemand(doc, pods.items, states, now);
 
-    const snapshots = new Map([...states].map(([pool, s]) => [pool, demandSnapshot(s.demand, now, this.demandOptions)]));
+    const snapshots = new Map([...states].map(([pool, s]) => [pool, { ...demandSnapshot(s.demand, now, this.demandOptions), fanOut: anticipatedSlots(s.fanOut ?? emptyFanOut(), now) }]));
     const decided = new Map([...states].flatMap(([pool, s]) => (s.decision ? [[pool, s.decision] as const] : [])));
     const decisions = desiredForPools(doc, snapshots, countRunners(doc, pods.items), decided, now, this.deps.desired ?? DEFAULT_DESIRED_OPTIONS);
     for (const d of decisions) states.get(d.pool)!.decision = d.state;
@@ -103,12 +105,17 @@ export class WarmPoolController {
     }
   }
 
-  private recordDemand(doc: ConfigDocument, pods: V1Pod[], states: Map<string, StoredPoolState>): void {
+  private recordDemand(doc: ConfigDocument, pods: V1Pod[], states: Map<string, StoredPoolState>, now: number): void {
     const since = new Map([...states].map(([pool, s]) => [pool, s.demand.lastArrivalAt]));
-    for (const [pool, times] of newArrivals(doc, pods, this.seen, since)) {
+    for (const [pool, arrivals] of newArrivals(doc, pods, this.seen, since)) {
       const state = states.get(pool);
-      if (state) state.demand = times.reduce((d, t) => recordArrivals(d, t, 1, this.demandOptions), state.demand);
+      if (!state) continue;
+      const fanOut = recordFanOut(state.fanOut ?? emptyFanOut(), arrivals, now, this.deps.fanOut);
+      state.fanOut = fanOut.state;
+      // A wave that was expected is its pipeline's, not a burst to keep slots for afterwards.
+      state.demand = arrivals.reduce((d, a, i) => recordArrivals(d, a.at, 1, this.demandOptions, !fanOut.anticipated[i]), state.demand);
     }
+    for (const state of states.values()) if (state.fanOut) state.fanOut = recordFanOut(state.fanOut, [], now, this.deps.fanOut).state;
     // Only pods still listed need remembering: a finished Job's pod is gone for good.
     this.seen = new Set(pods.flatMap((p) => (p.metadata?.uid ? [p.metadata.uid] : [])));
   }

@@ -2,6 +2,7 @@ import type { Valkey } from 'iovalkey';
 import { z } from 'zod';
 import { DemandState, emptyDemand } from './demand.ts';
 import type { PoolDecisionState } from './desired.ts';
+import { FanOutState } from './fan-out.ts';
 
 /**
  * Per-pool memory of the warm-pool controller: demand history, the last decision (for
@@ -12,6 +13,8 @@ import type { PoolDecisionState } from './desired.ts';
 export interface StoredPoolState {
   demand: DemandState;
   decision?: PoolDecisionState;
+  /** What the pool learned of pipelines that fan out, and the waves it expects. */
+  fanOut?: FanOutState;
 }
 
 export interface WarmPoolStateStore {
@@ -27,9 +30,10 @@ const DecisionState = z.object({
   floor: z.number().int().min(0),
   ledger: z.array(z.tuple([z.number(), z.number()])).max(48),
   budget: z.object({ saved: z.number(), at: z.number() }).optional(),
+  ahead: z.number().int().min(0).optional(),
 });
 
-const Stored = z.object({ demand: DemandState, decision: DecisionState.optional() });
+const Stored = z.object({ demand: DemandState, decision: DecisionState.optional(), fanOut: FanOutState.optional() });
 
 /** Parses one stored pool; an unreadable entry becomes empty history rather than failing the pass. */
 export function parseStoredPool(text: string, now: number): StoredPoolState {
