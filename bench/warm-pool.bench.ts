@@ -239,7 +239,9 @@ const bench: Bench = {
     'The sim\'s preemption now breaks ties as kube-scheduler does (the node whose victims started latest), which favours exactly those new nodes. ' +
     'The image-warming startup taint answers that: runner nodes start tainted `runs-fleet.io/image-warming:NoSchedule`, which placeholders tolerate and runners do not, and the orchestrator\'s image-warming reconcile (every 5 s) removes it once a placeholder there is Ready (its pre-pull init containers ran the runner image) or, after 5 s, when no placeholder is there to warm it (a node launched for runners). ' +
     'So a runner takes a placeholder\'s place only on a node that has the image (preemption skips nodes it cannot land on), and Karpenter, which ignores startup taints when it decides what fits, launches nothing for a runner that fits on a warming node. ' +
-    `It is on for every policy (the Pulumi program sets it whenever runner.prePullImages is on); \`WARM_POOL_IMAGE_WARMING=0\` replays without it${IMAGE_WARMING ? '' : ' (this run: off)'}. Traces, policies and timings are listed below.`,
+    `It is on for every policy (the Pulumi program sets it whenever runner.prePullImages is on); \`WARM_POOL_IMAGE_WARMING=0\` replays without it${IMAGE_WARMING ? '' : ' (this run: off)'}. ` +
+    'The controller also anticipates fan-out (`runtime/controllers/warm-pool/fan-out.ts`): runner pods carry their job\'s run, workflow and job name, from which it learns which jobs are followed by a wave in the same run minutes later (the fan-out trace\'s builds), and it warms that wave\'s slots one warm-up before the earliest such wave and gives them back once the wave is here. ' +
+    'The traces name their jobs as GitHub would: a push runs `ci`\'s check, unit and lint, a matrix `test (n)`, a pipeline `build` and then its `test (n)`. W2 and W4 are settings with room for a whole wave (max 24). Traces, policies and timings are listed below.',
   async run(ctx): Promise<BenchResult> {
     const o = await runWarmPool(ctx);
     for (const f of writeSvgs(o)) ctx.progress(`wrote ${f}`);

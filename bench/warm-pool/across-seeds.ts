@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
       const cold = s.jobs - Math.round(s.warmHitRate * s.jobs);
       const periods = DAY_PERIODS.map((p) => `${p.name} ${s.byPeriod[p.name]!.cold}/${s.byPeriod[p.name]!.idleCpuHours}`).join(', ');
       process.stdout.write(
-        `${trace.name} seed ${seed} (${s.jobs} jobs) ${policy.name}: p95 ${s.p95StartS} s, cold ${cold} (${((cold / s.jobs) * 100).toFixed(1)} %), ` +
+        `${trace.name} seed ${seed} (${s.jobs} jobs) ${policy.name}: p95 ${s.p95StartS} s, cold ${cold} (${((cold / s.jobs) * 100).toFixed(1)} %), $${s.nodeUsdPerDay}/day ($${s.idleUsdPerDay} idle), ` +
           `idle ${s.idlePlaceholderCpuHours} CPU-h, node ${s.nodeCpuHours} CPU-h; cold/idle by period: ${periods}\n`,
       );
     }

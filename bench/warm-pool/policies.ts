@@ -116,11 +116,17 @@ export interface ControllerSetting {
 
 const floor = (n: number): NonNullable<PoolInput['schedules']> => [{ name: 'working-hours', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '18:00', timeZone: 'UTC', min: n }];
 
-/** Default sweep: three budgets, from about the fixed pool of 2's spend up to about the fixed pool of 8's. */
+/**
+ * Default sweep: three budgets, from about the fixed pool of 2's spend up to about the fixed
+ * pool of 8's, and two with room for a whole fan-out wave on top of the floor (a matrix is up
+ * to 16 jobs; A–C's max would cut the slots warmed for it), between A's spend and C's.
+ */
 export const CONTROLLER_SETTINGS: readonly ControllerSetting[] = [
   { key: 'a', title: 'controller A: floor 2 in working hours, max 8, idle cap 112 CPU-h', pool: {} },
   { key: 'b', title: 'controller B: min 1, floor 4 in working hours, max 12, idle cap 250 CPU-h', pool: { min: 1, max: 12, schedules: floor(4), idleCpuHoursPerDayCap: 250 } },
   { key: 'c', title: 'controller C: min 2, floor 8 in working hours, max 16, idle cap 500 CPU-h', pool: { min: 2, max: 16, schedules: floor(8), idleCpuHoursPerDayCap: 500 } },
+  { key: 'w2', title: 'controller W2: min 1, floor 2 in working hours, max 24, idle cap 160 CPU-h', pool: { min: 1, max: 24, schedules: floor(2), idleCpuHoursPerDayCap: 160 } },
+  { key: 'w4', title: 'controller W4: min 1, floor 4 in working hours, max 24, idle cap 250 CPU-h', pool: { min: 1, max: 24, schedules: floor(4), idleCpuHoursPerDayCap: 250 } },
 ];
 
 /** More budgets with WARM_POOL_GRID=full. */
@@ -140,7 +146,7 @@ export function controllerPolicy(setting: ControllerSetting): Policy {
 const ints = (v: string | undefined, fallback: number[]) => (v ? v.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x >= 0) : fallback);
 
 /**
- * The grid. The default (fixed 0,2,4,8,16, scheduled 4,8, controller A–C) with one seed keeps
+ * The grid. The default (fixed 0,2,4,8,16, scheduled 4,8, controller A–C, W2, W4) with one seed keeps
  * `npm run bench -- --only warm-pool` near 10 minutes on 2 shared cores (a replay takes 15–30 s,
  * a controller's 60–80 s under load); WARM_POOL_GRID=full is the issue's whole grid (fixed 0,1,2,3,4,6,8,12,16 and more
  * controller budgets), and WARM_POOL_FIXED / WARM_POOL_SCHEDULED (comma lists) set the anchors.
