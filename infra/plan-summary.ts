@@ -30,6 +30,7 @@ const SUMMARIES: Record<string, (p: Props) => string> = {
       ['encrypted', root.encrypted], ['imds', md.httpTokens], ['hops', md.httpPutResponseHopLimit]]);
   },
   'kubernetes:apps/v1:Deployment': (p) => workload(p),
+  'kubernetes:apps/v1:DaemonSet': (p) => kv([['pulls', list(((p.spec?.template?.spec?.initContainers ?? []) as Props[]).map((c) => c.image))]]),
   'kubernetes:apps/v1:StatefulSet': (p) =>
     [workload(p), kv([['storage', (p.spec?.volumeClaimTemplates ?? [])[0]?.spec?.resources?.requests?.storage]])].filter(Boolean).join(' '),
   'kubernetes:core/v1:ConfigMap': (p) => {

@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { LabelAlias, Pool, RunnerClass, RunnerSettings } from '../runtime/config/document.ts';
+import { buildPrePullDaemonSet } from '../runtime/controllers/image-warming/build-prepull.ts';
 import { INFRA, LABEL, MANAGED_BY } from '../runtime/k8s/labels.ts';
 import { CONFIG_DOCUMENT_KEY, renderConfigDocument } from './config-document.ts';
 import { POD_SECURITY, priorityClasses, runnerNetworkPolicies, runnerQuotas } from './runner-guardrails.ts';
@@ -67,6 +68,13 @@ export class RunnerPlatform extends pulumi.ComponentResource {
     new k8s.networking.v1.NetworkPolicy(`${name}-runner-egress`, {
       metadata: { name: 'runs-fleet-runner-egress', namespace: runnerNsName, labels }, spec: policies.egress,
     }, inRunners);
+
+    // Every runner node pulls the runner image as it comes up, so the image-warming reconcile
+    // opens a node launched for runners only once the image is there (runtime/controllers/image-warming).
+    if (args.runner.prePullImages) {
+      const ds = buildPrePullDaemonSet(args.runner, args.runnerNamespace);
+      new k8s.apps.v1.DaemonSet(`${name}-image-prepull`, { ...ds, metadata: { ...ds.metadata, namespace: runnerNsName } } as k8s.apps.v1.DaemonSetArgs, inRunners);
+    }
 
     new k8s.core.v1.ServiceAccount(`${name}-runner-sa`, {
       metadata: { name: args.runner.serviceAccountName, namespace: runnerNsName, labels },

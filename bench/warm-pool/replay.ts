@@ -19,6 +19,7 @@ import { Meter, type RunnerStart } from './meter.ts';
 import {
   CLASS, CONSOLIDATE_AFTER_MS, CONTROLLER_INTERVAL_MS, IMAGE_WARMING, IMAGE_WARMING_INTERVAL_MS, MAX_RUNNERS_PER_NODE, NAMESPACE, TIMINGS, type Policy,
 } from './policies.ts';
+import { buildPrePullDaemonSet } from '../../runtime/controllers/image-warming/build-prepull.ts';
 import { ImageWarmingController } from '../../runtime/controllers/image-warming/controller.ts';
 import { DAY_PERIODS, type Trace, type TraceJob } from './traces.ts';
 
@@ -172,6 +173,11 @@ class Driver {
 
   async setUp(): Promise<void> {
     const { doc, fixedReplicas } = this.policy;
+    // Part of the cluster the Pulumi program builds whenever placeholders pre-pull (infra/platform.ts).
+    if (IMAGE_WARMING) {
+      const body = buildPrePullDaemonSet(doc.runner, NAMESPACE);
+      await retry(() => this.kube.apps.createNamespacedDaemonSet({ namespace: NAMESPACE, body }), TRANSPORT_RETRY);
+    }
     if (fixedReplicas === undefined) return;
     const pool = doc.pools[0]!;
     const cls = doc.classes.find((c) => c.name === pool.class)!;

@@ -25,7 +25,7 @@ export const ANNOTATION = {
 } as const;
 
 export const MANAGED_BY = 'runs-fleet';
-export const COMPONENT = { runner: 'runner', placeholder: 'placeholder', orchestrator: 'orchestrator' } as const;
+export const COMPONENT = { runner: 'runner', placeholder: 'placeholder', orchestrator: 'orchestrator', imagePrePull: 'image-prepull' } as const;
 
 /** Runner nodes carry this taint (set on every NodePool) so that only runners and placeholders land there. */
 export const RUNNER_TAINT = { key: `${DOMAIN}/runner`, value: 'true', effect: 'NoSchedule' } as const;

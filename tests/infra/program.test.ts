@@ -18,6 +18,7 @@ const T = {
   configMap: 'kubernetes:core/v1:ConfigMap',
   deployment: 'kubernetes:apps/v1:Deployment',
   statefulSet: 'kubernetes:apps/v1:StatefulSet',
+  daemonSet: 'kubernetes:apps/v1:DaemonSet',
   pdb: 'kubernetes:policy/v1:PodDisruptionBudget',
   role: 'kubernetes:rbac.authorization.k8s.io/v1:Role',
   roleBinding: 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
@@ -89,6 +90,24 @@ function commonChecks(getRun: () => ProgramRun, getFile: () => StackFile) {
     const doc = JSON.parse(one(run, T.configMap, 'platform-config').inputs.data['config.json']);
     assert.ok(doc.classes.length > 0);
     for (const c of doc.classes) assert.ok(!tolerates(c.podTemplate.spec.tolerations ?? [], IMAGE_WARMING_TAINT), `class ${c.name}'s runner pods`);
+  });
+
+  it('pre-pulls the runner image on every runner node with a DaemonSet that takes none of the runners\' room (pre-pull on)', () => {
+    const run = getRun();
+    const prePull = (getFile().config['runs-fleet:runner'] as { prePullImages?: boolean } | undefined)?.prePullImages ?? true;
+    const sets = ofType(run, T.daemonSet);
+    if (!prePull) return assert.equal(sets.length, 0);
+    const ds = one(run, T.daemonSet, 'platform-image-prepull').inputs;
+    const doc = JSON.parse(one(run, T.configMap, 'platform-config').inputs.data['config.json']);
+    const runnerNs = ofType(run, T.netpol).find((r) => r.inputs.metadata.name === 'runs-fleet-deny-ingress')?.inputs.metadata.namespace;
+    assert.ok(runnerNs);
+    assert.equal(ds.metadata.namespace, runnerNs, 'in the runner namespace, where the image-warming reconcile lists pods');
+    const spec = ds.spec.template.spec;
+    assert.deepEqual(spec.initContainers.map((c: any) => c.image), [doc.runner.image, doc.runner.dindImage]);
+    for (const c of [...spec.initContainers, ...spec.containers]) assert.equal(c.resources, undefined, `${c.name} requests nothing: runners are sized to the allocatable after the EKS DaemonSets`);
+    assert.equal(spec.priorityClassName, undefined, 'outside the quotas scoped to the runner and placeholder PriorityClasses');
+    assert.deepEqual(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [{ matchExpressions: [{ key: NODE_CLASS_LABEL, operator: 'Exists' }] }]);
+    for (const t of [RUNNER_TAINT, IMAGE_WARMING_TAINT]) assert.ok(spec.tolerations.some((x: any) => x.key === t.key && x.effect === t.effect), `tolerates ${t.key}`);
   });
 
   it('annotates each NodePool with the CPU its warm pools may hold', () => {

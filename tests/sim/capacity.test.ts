@@ -3,7 +3,9 @@ import * as k8s from '@kubernetes/client-node';
 import { instanceType } from '../../runtime/capacity/catalog.ts';
 import { DEFAULT_SPOT_PRICE_RATIO } from '../../runtime/capacity/price.ts';
 import { bytes, cpuMilli } from '../../runtime/capacity/quantity.ts';
-import { NODE, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
+import { NODE, NODE_CLASS_LABEL, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
+import { parseConfigDocument } from '../../runtime/config/document.ts';
+import { buildPrePullDaemonSet, PREPULL_DAEMONSET_NAME } from '../../runtime/controllers/image-warming/build-prepull.ts';
 import type { VirtualClock } from '../../sim/k8s/clock.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
 import { instanceTypesRequirement, type NodePool } from '../../sim/k8s/model/nodepool.ts';
@@ -68,6 +70,19 @@ describe('sim/k8s capacity: EKS nodes as Karpenter predicts them, with their Dae
     assert.deepEqual(res(of('m7g.2xlarge').status!.allocatable!), { cpu: 7910, memMiB: 29258, pods: 58 });
     assert.equal(of('c7g.xlarge').status!.nodeInfo!.architecture, 'arm64');
     assert.equal(of('c7g.xlarge').metadata!.labels!['karpenter.k8s.aws/instance-memory'], '8192');
+  });
+
+  it('a DaemonSet runs only on the nodes its affinity selects and whose taints it tolerates, those there when it is created included', async () => {
+    await start([pool('runners', ['m7g.xlarge'], { initialNodes: 1, labels: { pool: 'runners', [NODE_CLASS_LABEL]: 'c4' } }), pool('plain', ['m7g.xlarge'], { initialNodes: 1 }), pool('untolerated', ['m7g.xlarge'], { initialNodes: 1, labels: { pool: 'untolerated', [NODE_CLASS_LABEL]: 'c4' }, taints: [{ key: 'other', value: 'x', effect: 'NoSchedule' }] })]);
+    const doc = parseConfigDocument({ classes: [{ name: 'c4', arch: 'arm64', cpu: 2, memoryGiB: 4, diskGiB: 20, instanceFamilies: ['m7g'], nodePoolCpuLimit: 64 }] });
+    const apps = sim.makeKubeConfig().makeApiClient(k8s.AppsV1Api);
+    await apps.createNamespacedDaemonSet({ namespace: ns, body: buildPrePullDaemonSet(doc.runner, ns) });
+    const runnerNode = sim.store.list('nodes').find((n) => n.metadata.labels?.pool === 'runners')!.metadata.name;
+    await until('the pre-pull pod on the runner node', () => sim.store.list('pods', { namespace: ns }).length === 1, { clock: sim.clock });
+    await sim.clock.advance(5_000);
+    assert.deepEqual(sim.store.list('pods', { namespace: ns }).map((p) => p.spec.nodeName), [runnerNode]);
+    const ds = (await apps.readNamespacedDaemonSet({ namespace: ns, name: PREPULL_DAEMONSET_NAME })).status!;
+    assert.deepEqual([ds.desiredNumberScheduled, ds.currentNumberScheduled], [1, 1]);
   });
 
   it('every node runs the EKS DaemonSets as pods users can list', async () => {

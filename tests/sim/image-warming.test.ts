@@ -4,6 +4,8 @@ import { ImageWarmingController } from '../../runtime/controllers/image-warming/
 import { createKubeClients, type KubeClients } from '../../runtime/k8s/client.ts';
 import { COMPONENT, IMAGE_WARMING_TAINT, LABEL, MANAGED_BY, NODE, NODE_CLASS_LABEL, RUNNER_TAINT } from '../../runtime/k8s/labels.ts';
 import { silentLogger } from '../../runtime/log.ts';
+import { parseConfigDocument } from '../../runtime/config/document.ts';
+import { buildPrePullDaemonSet, PREPULL_LIST_SELECTOR } from '../../runtime/controllers/image-warming/build-prepull.ts';
 import type { VirtualClock } from '../../sim/k8s/clock.ts';
 import { startSimCluster, type SimCluster } from '../../sim/k8s/cluster.ts';
 import { instanceTypesRequirement, type NodePool } from '../../sim/k8s/model/nodepool.ts';
@@ -129,6 +131,24 @@ describe('sim/k8s image-warming startup taint, removed by the orchestrator', () 
     assert.equal(get('r1')!.spec?.nodeName, undefined, 'held off by the taint');
     assert.deepEqual(await warming.reconcile(), [{ node: host, reason: 'no_placeholder' }]);
     await until('r1 lands', () => get('r1')?.spec?.nodeName === host, { clock, stepMs: 100, maxSimMs: 5_000 });
+  });
+
+  it('with the image pre-pull DaemonSet, holds a node launched for a runner until its pre-pull pod has the image, then lets the runner start at once', async () => {
+    const doc = parseConfigDocument({ classes: [{ name: 'small', arch: 'arm64', cpu: 2, memoryGiB: 4, diskGiB: 20, instanceFamilies: ['c7g'], nodePoolCpuLimit: 64 }], runner: { image: RUNNER_IMAGE } });
+    await kube.apps.createNamespacedDaemonSet({ namespace: ns, body: buildPrePullDaemonSet(doc.runner, ns) });
+    await create(runner('r1'));
+    const host = await until('a node for the runner', () => classNodes()[0]?.metadata.name, { clock, stepMs: 1000 });
+    const prePull = () => sim.store.list('pods', { namespace: ns, labelSelector: PREPULL_LIST_SELECTOR }).filter((p) => p.spec.nodeName === host);
+    await until('the node Ready, its pre-pull pod on it', () => node(host)?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True') && prePull().length === 1, { clock, stepMs: 1000 });
+    assert.equal(sim.store.list('pods', { namespace: ns, labelSelector: PREPULL_LIST_SELECTOR }).length, 1, 'only on runner nodes');
+    await clock.advance(10_000);
+    assert.deepEqual(await warming.reconcile(), [], 'pulling: the runner would only wait for the same pull there');
+    assert.equal(get('r1')!.spec?.nodeName, undefined);
+    assert.equal(sim.inflightNodeClaims().length, 0, 'Karpenter launches nothing more for the waiting runner');
+    const pulled = await until('the pre-pull pod Ready', () => prePull()[0]?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True') && clock.now(), { clock, stepMs: 1000 });
+    assert.deepEqual(await warming.reconcile(), [{ node: host, reason: 'image_pulled' }]);
+    const running = await until('r1 running', () => get('r1')?.status?.phase === 'Running' && clock.now(), { clock, stepMs: 100, maxSimMs: 10_000 });
+    assert.ok(running - pulled < 5_000, `the image was there: r1 ran ${running - pulled} ms after the pull, not another pull later`);
   });
 
   it('preempts a placeholder on a node that has the image rather than take a free slot on one still pulling', async () => {

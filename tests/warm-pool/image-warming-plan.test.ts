@@ -59,4 +59,27 @@ describe('image-warming plan (when a runner node may take runners)', () => {
       { node: 'pulling', reason: 'runner_waiting' },
     ]);
   });
+  describe('with the image pre-pull DaemonSet (a pod pulling the image on every runner node)', () => {
+    const pre = (nodeName: string, o: Partial<WarmingPod> = {}): WarmingPod => ({ nodeName, ready: false, terminating: false, prePull: true, ...o });
+
+    it('a node launched for runners opens once its pre-pull pod is Ready, not at once', () => {
+      assert.deepEqual(planImageWarming([node('a', { readySince: now })], [pre('a')], now), [], 'pulling: held');
+      assert.deepEqual(planImageWarming([node('a', { readySince: now })], [pre('a', { ready: true })], now), [{ node: 'a', reason: 'image_pulled' }]);
+    });
+
+    it('a runner with nowhere to go does not open a node whose pull is under way: it would wait for the same pull there', () => {
+      const nodes = [node('a', { class: 'c4', readySince: now - 30_000 })];
+      assert.deepEqual(planImageWarming(nodes, [pre('a'), ph('a')], now, 5_000, { c4: 1 }), []);
+    });
+
+    it('a pull that runs past the hold stops holding the node from a waiting runner', () => {
+      const nodes = [node('a', { class: 'c4', readySince: now - 180_000 })];
+      assert.deepEqual(planImageWarming(nodes, [pre('a')], now, 5_000, { c4: 1 }, 180_000), [{ node: 'a', reason: 'runner_waiting' }]);
+      assert.deepEqual(planImageWarming(nodes, [pre('a')], now, 5_000, { c4: 1 }, 180_001), []);
+    });
+
+    it('a pre-pull pod not yet bound is not a pending placeholder: a node without pods still opens at once', () => {
+      assert.deepEqual(planImageWarming([node('a', { readySince: now })], [{ ready: false, terminating: false, prePull: true }], now, 5_000), [{ node: 'a', reason: 'no_placeholder' }]);
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { COMPONENT, IMAGE_WARMING_TAINT, LABEL, MANAGED_BY, NODE_CLASS_LABEL } f
 import type { Logger } from '../../log.ts';
 import type { Clock } from '../../util/clock.ts';
 import { PLACEHOLDER_LIST_SELECTOR } from '../warm-pool/build-placeholder.ts';
+import { PREPULL_LIST_SELECTOR } from './build-prepull.ts';
 import type { ImageWarmingMetrics } from './metrics.ts';
 import { planImageWarming, type UntaintDecision, type WarmingNode, type WarmingPod } from './plan.ts';
 
@@ -28,15 +29,17 @@ export class ImageWarmingController {
   constructor(private readonly d: ImageWarmingDeps) {}
 
   async reconcile(): Promise<UntaintDecision[]> {
-    const [nodes, pods, runners] = await Promise.all([
+    const [nodes, pods, prePulls, runners] = await Promise.all([
       this.d.core.listNode({ labelSelector: NODE_CLASS_LABEL }),
       this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: PLACEHOLDER_LIST_SELECTOR }),
+      this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: PREPULL_LIST_SELECTOR }),
       // Pending runner pods only: the field selector keeps this small however many runners run.
       this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: RUNNER_SELECTOR, fieldSelector: 'spec.nodeName=' }),
     ]);
     const byName = new Map(nodes.items.map((n) => [n.metadata?.name ?? '', n]));
     const decisions = planImageWarming(
-      nodes.items.map(warmingNode), pods.items.flatMap(warmingPod), this.d.clock.now(), this.d.graceMs, waitingRunners(runners.items),
+      nodes.items.map(warmingNode), [...pods.items.flatMap(warmingPod), ...prePulls.items.flatMap((p) => warmingPod(p).map((w) => ({ ...w, prePull: true })))],
+      this.d.clock.now(), this.d.graceMs, waitingRunners(runners.items),
     );
     const done: UntaintDecision[] = [];
     for (const decision of decisions) {

@@ -30,6 +30,14 @@
  *   first go first (their pulls are furthest along), one per waiting runner.
  * So the taint only ever sends a runner somewhere better; it never makes one wait longer than
  * a pass of the reconcile. A node that is not Ready keeps it: nothing can run there yet anyway.
+ *
+ * With the image pre-pull DaemonSet (build-prepull.ts) every runner node has a pod pulling the
+ * image from the moment it is Ready, so a node launched for runners is warmed too: it opens when
+ * that pod is Ready, like one a placeholder warms, and the last rule skips it while its pull runs
+ * — the waiting runner would only wait for the same pull on it, and opening it early would let
+ * every runner that comes meanwhile into its free slots to wait too, instead of preempting a
+ * placeholder where the image is. A pull that takes longer than `prePullHoldMs` stops holding
+ * the node (a stuck pull must not strand runners).
  */
 
 export interface WarmingNode {
@@ -49,6 +57,8 @@ export interface WarmingPod {
   ready: boolean;
   /** Being deleted (preempted or scaled down): it no longer warms the node. */
   terminating: boolean;
+  /** The image pre-pull DaemonSet's pod, not a placeholder: always bound, never preempted. */
+  prePull?: boolean;
 }
 
 export type UntaintReason = 'image_pulled' | 'no_placeholder' | 'runner_waiting';
@@ -60,6 +70,8 @@ export interface UntaintDecision {
 
 /** Default grace: the scheduler binds pending placeholders within a second of a node going Ready. */
 export const DEFAULT_NO_PLACEHOLDER_GRACE_MS = 5_000;
+/** The runner image takes ≈ 88 s to pull on a new node (sim/k8s/timing-profile.ts); twice that and more is a pull gone wrong. */
+export const DEFAULT_PREPULL_HOLD_MS = 180_000;
 
 export function planImageWarming(
   nodes: readonly WarmingNode[],
@@ -68,13 +80,14 @@ export function planImageWarming(
   graceMs = DEFAULT_NO_PLACEHOLDER_GRACE_MS,
   /** Runner pods per class that are unschedulable and nominated nowhere (no room and no victim on any untainted node). */
   waitingRunners: Readonly<Record<string, number>> = {},
+  prePullHoldMs = DEFAULT_PREPULL_HOLD_MS,
 ): UntaintDecision[] {
   const byNode = new Map<string, WarmingPod[]>();
   let pending = false;
   for (const p of placeholders) {
     if (p.terminating) continue;
     if (p.nodeName === undefined) {
-      pending = true;
+      pending ||= !p.prePull;
       continue;
     }
     let list = byNode.get(p.nodeName);
@@ -96,7 +109,9 @@ export function planImageWarming(
     const cls = nodes.find((n) => n.name === d.node)?.class;
     if (cls !== undefined && (waiting.get(cls) ?? 0) > 0) waiting.set(cls, waiting.get(cls)! - 1);
   }
+  const pulling = (n: WarmingNode) => now - n.readySince! < prePullHoldMs && (byNode.get(n.name) ?? []).some((p) => p.prePull);
   for (const n of held.sort((a, b) => a.readySince! - b.readySince! || a.name.localeCompare(b.name))) {
+    if (pulling(n)) continue;
     const left = n.class === undefined ? 0 : (waiting.get(n.class) ?? 0);
     if (left <= 0) continue;
     waiting.set(n.class!, left - 1);

@@ -13,7 +13,7 @@ import { placeholderPlacement, podRequests } from '../../k8s/pod-template.ts';
  */
 
 /** The pause image's own non-root user. */
-const PAUSE_UID = 65535;
+export const PAUSE_UID = 65535;
 export const PLACEHOLDER_CONTAINER = 'pause';
 /**
  * What a pre-pull init container asks for: it only runs `true`. The pod's effective request
@@ -21,7 +21,7 @@ export const PLACEHOLDER_CONTAINER = 'pause';
  */
 const PREPULL_RESOURCES = { cpu: '10m', memory: '16Mi' };
 
-function restricted() {
+export function restricted() {
   return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
 }
 
@@ -105,15 +105,17 @@ function placeholderSpec(runner: RunnerSettings, pool: Pool, cls: RunnerClass, l
  * A node that Karpenter brings up for a placeholder has no runner images, and pulling them
  * is most of a warm start (the runner and Docker images are hundreds of MB). Running each
  * image once makes the kubelet pull it while the placeholder waits, not while a job does.
+ * `requests: false` leaves them without requests (the image pre-pull DaemonSet: it must not
+ * take any of the room the runners are sized to).
  */
-function prePullContainers(runner: RunnerSettings): V1Container[] {
+export function prePullContainers(runner: RunnerSettings, o: { requests: boolean } = { requests: true }): V1Container[] {
   return [
     { name: 'prepull-runner', image: runner.image },
     { name: 'prepull-dind', image: runner.dindImage },
   ].map((c) => ({
     ...c,
     command: ['true'],
-    resources: { requests: { ...PREPULL_RESOURCES }, limits: { ...PREPULL_RESOURCES } },
+    ...(o.requests ? { resources: { requests: { ...PREPULL_RESOURCES }, limits: { ...PREPULL_RESOURCES } } } : {}),
     securityContext: restricted(),
   }));
 }

@@ -5,6 +5,7 @@ import { resource } from '../api/resources.ts';
 import type { KObject, Stored } from '../api/types.ts';
 import type { SimClock } from '../clock.ts';
 import type { StoreEvent } from '../store/store.ts';
+import { nodeLabelsMatch, untoleratedTaint } from '../model/placement.ts';
 import type { PodIndex } from './pod-index.ts';
 import { WorkQueue } from './queue.ts';
 
@@ -67,6 +68,8 @@ export class DaemonSetController {
 
   private observe(e: StoreEvent): void {
     if (e.resource === nodesT && e.type !== 'MODIFIED') this.queue.add(e.object.metadata.name);
+    // A DaemonSet created after the nodes runs on them too.
+    if (e.resource === dsT && e.type === 'ADDED') for (const n of this.index.nodes()) this.queue.add(n.metadata.name);
     if (e.resource === podsT && e.type === 'DELETED' && ownedByDaemonSet(e.object) && e.object.spec?.nodeName) this.queue.add(e.object.spec.nodeName);
   }
 
@@ -76,7 +79,7 @@ export class DaemonSetController {
     if (node && !node.metadata.deletionTimestamp) {
       const present = new Set(this.index.podsOn(nodeName).filter((p) => !p.metadata.deletionTimestamp).flatMap((p) => (p.metadata.ownerReferences ?? []).map((r) => r.uid)));
       for (const ds of this.api.store.list(dsT)) {
-        if (!present.has(ds.metadata.uid)) this.api.create(podsT, ds.metadata.namespace!, this.podFor(ds, nodeName));
+        if (!present.has(ds.metadata.uid) && shouldRunOn(ds, node)) this.api.create(podsT, ds.metadata.namespace!, this.podFor(ds, nodeName));
       }
     }
     this.updateStatus();
@@ -99,8 +102,9 @@ export class DaemonSetController {
 
   /** desired/current counts (readiness is the pods' own: `kubectl get pods -n kube-system`). */
   private updateStatus(): void {
-    const nodes = this.index.nodes().filter((n) => !n.metadata.deletionTimestamp).length;
+    const live = this.index.nodes().filter((n) => !n.metadata.deletionTimestamp);
     for (const ds of this.api.store.list(dsT)) {
+      const nodes = live.filter((n) => shouldRunOn(ds, n as Stored)).length;
       const current = this.api.store.list(podsT, ds.metadata.namespace).filter((p) => !p.metadata.deletionTimestamp && (p.metadata.ownerReferences ?? []).some((r) => r.uid === ds.metadata.uid)).length;
       if (ds.status?.desiredNumberScheduled === nodes && ds.status?.currentNumberScheduled === current) continue;
       this.api.mutate(dsT, ds.metadata.namespace!, ds.metadata.name, (d) => {
@@ -108,6 +112,17 @@ export class DaemonSetController {
       });
     }
   }
+}
+
+/**
+ * The DaemonSet controller's NodeShouldRunDaemonPod, condensed: the template's nodeSelector and
+ * required node affinity match the node, and its tolerations admit the node's NoSchedule and
+ * NoExecute taints (the EKS add-ons tolerate every taint; the image pre-pull DaemonSet only
+ * runner nodes and their taints).
+ */
+function shouldRunOn(ds: Stored, node: Stored): boolean {
+  const template = { spec: ds.spec?.template?.spec ?? {} } as KObject;
+  return nodeLabelsMatch(template, node.metadata.labels ?? {}, node.metadata.name) && !untoleratedTaint(template, node.spec?.taints);
 }
 
 function ownedByDaemonSet(pod: KObject): boolean {
