@@ -58,8 +58,13 @@ export function runnerPodResources(cls: SizedClass, size: PodSize = cls): Runner
 export function classPlacement(cls: RunnerClass) {
   return {
     nodeSelector: { [NODE_CLASS_LABEL]: cls.name, [NODE.arch]: cls.arch, [NODE.os]: 'linux' },
-    tolerations: [{ key: RUNNER_TAINT.key, operator: 'Equal', value: RUNNER_TAINT.value, effect: RUNNER_TAINT.effect }],
+    tolerations: [tolerationOf(RUNNER_TAINT)],
   };
+}
+
+/** The toleration of exactly one of our taints (key, value and effect). */
+export function tolerationOf(t: { key: string; value: string; effect: string }) {
+  return { key: t.key, operator: 'Equal', value: t.value, effect: t.effect };
 }
 
 /**
@@ -68,8 +73,7 @@ export function classPlacement(cls: RunnerClass) {
  */
 export function placeholderPlacement(cls: RunnerClass) {
   const { nodeSelector, tolerations } = classPlacement(cls);
-  const t = IMAGE_WARMING_TAINT;
-  return { nodeSelector, tolerations: [...tolerations, { key: t.key, operator: 'Equal', value: t.value, effect: t.effect }] };
+  return { nodeSelector, tolerations: [...tolerations, tolerationOf(IMAGE_WARMING_TAINT)] };
 }
 
 /**

@@ -5,7 +5,7 @@ import { silentLogger } from '../../runtime/log.ts';
 import { createRegistry } from '../../runtime/metrics/registry.ts';
 import { JobQueue } from '../../runtime/queue/job-queue.ts';
 import { JobRecords } from '../../runtime/queue/job-records.ts';
-import type { HandOff, QueueEntry } from '../../runtime/queue/types.ts';
+import type { HandOff, QueueEntry, QueuedJob } from '../../runtime/queue/types.ts';
 import { systemClock } from '../../runtime/util/clock.ts';
 import { queuedJob } from '../support/jobs.ts';
 import { Connections, uniquePrefix } from '../support/valkey.ts';
@@ -128,6 +128,18 @@ describe('hand-off: the consumer\'s slots (real Valkey)', () => {
     return s !== undefined;
   };
 
+  /** Starts the consumer, waits until its blocking read waits, hands one job to its only slot, then stores another without a hand-off. */
+  async function handOffThenStoreAnother(q: JobQueue, c: Consumer): Promise<[QueuedJob, QueuedJob]> {
+    c.start();
+    await until(() => free(c));
+    await new Promise((r) => setTimeout(r, 50));
+    const first = queuedJob();
+    await q.enqueue(first, c.reserveSlot());
+    const second = queuedJob();
+    await q.enqueue(second);
+    return [first, second];
+  }
+
   const until = async (cond: () => boolean, ms = 3_000) => {
     const end = Date.now() + ms;
     while (!cond()) {
@@ -164,14 +176,8 @@ describe('hand-off: the consumer\'s slots (real Valkey)', () => {
     const gate = new Promise<void>((r) => (release = r));
     // A long block: the read asked for one entry before the hand-off took the only slot.
     const { q, c } = await consumerWith(1, async (e) => { started.push(e.job.jobId); await gate; }, 2_000);
-    c.start();
-    await until(() => free(c));
-    await new Promise((r) => setTimeout(r, 50));
-    const first = queuedJob();
-    await q.enqueue(first, c.reserveSlot());
-    // Another replica's ingress stores a job: the waiting read gets it, but the slot is taken.
-    const second = queuedJob();
-    await q.enqueue(second);
+    // Another replica's ingress stores the second job: the waiting read gets it, but the slot is taken.
+    const [first, second] = await handOffThenStoreAnother(q, c);
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(started, [first.jobId], 'one at a time: the second waits for the slot');
     assert.equal(c.reserveSlot(), undefined, 'no slot for the ingress either');
@@ -188,13 +194,7 @@ describe('hand-off: the consumer\'s slots (real Valkey)', () => {
       started.push(e.job.jobId);
       await new Promise((r) => setTimeout(r, 300));
     }, 2_000);
-    c.start();
-    await until(() => free(c));
-    await new Promise((r) => setTimeout(r, 50));
-    const first = queuedJob();
-    await q.enqueue(first, c.reserveSlot());
-    const second = queuedJob();
-    await q.enqueue(second);
+    const [first] = await handOffThenStoreAnother(q, c);
     await new Promise((r) => setTimeout(r, 50));
     await c.stop(1_000);
     assert.deepEqual(started, [first.jobId], 'the waiting one was not started during shutdown');

@@ -1,6 +1,7 @@
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import type { RunnerSettings } from '../../config/document.ts';
 import { COMPONENT, IMAGE_WARMING_TAINT, LABEL, MANAGED_BY, NODE_CLASS_LABEL, RUNNER_TAINT } from '../../k8s/labels.ts';
+import { tolerationOf } from '../../k8s/pod-template.ts';
 import { PAUSE_UID, PLACEHOLDER_CONTAINER, prePullContainers, restricted } from '../warm-pool/build-placeholder.ts';
 
 /**
@@ -26,7 +27,6 @@ export const PREPULL_LIST_SELECTOR = `${LABEL.component}=${COMPONENT.imagePrePul
 
 export function buildPrePullDaemonSet(runner: RunnerSettings, namespace: string): V1DaemonSet {
   const labels = { [LABEL.name]: PREPULL_DAEMONSET_NAME, [LABEL.managedBy]: MANAGED_BY, [LABEL.component]: COMPONENT.imagePrePull };
-  const toleration = (t: { key: string; value: string; effect: string }) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect });
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -40,7 +40,7 @@ export function buildPrePullDaemonSet(runner: RunnerSettings, namespace: string)
         spec: {
           // Runner nodes of every class (they carry the class label), warming ones included.
           affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_CLASS_LABEL, operator: 'Exists' }] }] } } },
-          tolerations: [toleration(RUNNER_TAINT), toleration(IMAGE_WARMING_TAINT)],
+          tolerations: [tolerationOf(RUNNER_TAINT), tolerationOf(IMAGE_WARMING_TAINT)],
           terminationGracePeriodSeconds: 0,
           automountServiceAccountToken: false,
           enableServiceLinks: false,

@@ -2,8 +2,6 @@ import type { CoreV1Api, V1Node, V1Pod, V1Taint } from '@kubernetes/client-node'
 import { COMPONENT, IMAGE_WARMING_TAINT, LABEL, MANAGED_BY, NODE_CLASS_LABEL } from '../../k8s/labels.ts';
 import type { Logger } from '../../log.ts';
 import type { Clock } from '../../util/clock.ts';
-import { PLACEHOLDER_LIST_SELECTOR } from '../warm-pool/build-placeholder.ts';
-import { PREPULL_LIST_SELECTOR } from './build-prepull.ts';
 import type { ImageWarmingMetrics } from './metrics.ts';
 import { planImageWarming, type UntaintDecision, type WarmingNode, type WarmingPod } from './plan.ts';
 
@@ -29,16 +27,16 @@ export class ImageWarmingController {
   constructor(private readonly d: ImageWarmingDeps) {}
 
   async reconcile(): Promise<UntaintDecision[]> {
-    const [nodes, pods, prePulls, runners] = await Promise.all([
+    const [nodes, pods, runners] = await Promise.all([
       this.d.core.listNode({ labelSelector: NODE_CLASS_LABEL }),
-      this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: PLACEHOLDER_LIST_SELECTOR }),
-      this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: PREPULL_LIST_SELECTOR }),
+      // Placeholders and the image pre-pull pods: what warms a node, in one list.
+      this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: WARMING_SELECTOR }),
       // Pending runner pods only: the field selector keeps this small however many runners run.
       this.d.core.listNamespacedPod({ namespace: this.d.namespace, labelSelector: RUNNER_SELECTOR, fieldSelector: 'spec.nodeName=' }),
     ]);
     const byName = new Map(nodes.items.map((n) => [n.metadata?.name ?? '', n]));
     const decisions = planImageWarming(
-      nodes.items.map(warmingNode), [...pods.items.flatMap(warmingPod), ...prePulls.items.flatMap((p) => warmingPod(p).map((w) => ({ ...w, prePull: true })))],
+      nodes.items.map(warmingNode), pods.items.flatMap(warmingPod),
       this.d.clock.now(), this.d.graceMs, waitingRunners(runners.items),
     );
     const done: UntaintDecision[] = [];
@@ -65,6 +63,7 @@ export class ImageWarmingController {
 }
 
 const RUNNER_SELECTOR = `${LABEL.component}=${COMPONENT.runner},${LABEL.managedBy}=${MANAGED_BY}`;
+const WARMING_SELECTOR = `${LABEL.component} in (${COMPONENT.placeholder},${COMPONENT.imagePrePull}),${LABEL.managedBy}=${MANAGED_BY}`;
 
 /** Runner pods kube-scheduler could place nowhere, by class: Unschedulable and not nominated to a node (no victim on any node it may use). */
 function waitingRunners(pods: readonly V1Pod[]): Record<string, number> {
@@ -100,5 +99,6 @@ function warmingPod(p: V1Pod): WarmingPod[] {
   const nodeName = p.spec?.nodeName;
   const phase = p.status?.phase;
   const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  return [{ ...(nodeName ? { nodeName } : {}), ready, terminating: !!p.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed' }];
+  const prePull = p.metadata?.labels?.[LABEL.component] === COMPONENT.imagePrePull;
+  return [{ ...(nodeName ? { nodeName } : {}), ready, terminating: !!p.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed', ...(prePull ? { prePull } : {}) }];
 }

@@ -112,6 +112,11 @@ export class Consumer {
     };
   }
 
+  /** Ids of the entries this consumer holds: in flight, or read and waiting for a slot. */
+  private held(): Set<string> {
+    return new Set([...this.inFlight.keys(), ...this.ready.map((e) => e.id)]);
+  }
+
   /** Slots taken: entries in flight, reservations, and entries read that wait for a slot. */
   private busy(): number {
     return this.inFlight.size + this.reserved + this.ready.length;
@@ -151,7 +156,7 @@ export class Consumer {
       await this.sleep(every);
       if (this.draining) break;
       try {
-        this.take(await queue.reclaimOwn(this.options.reclaimIdleMs ?? 60_000, new Set([...this.inFlight.keys(), ...this.ready.map((e) => e.id)])));
+        this.take(await queue.reclaimOwn(this.options.reclaimIdleMs ?? 60_000, this.held()));
         await queue.trim();
         const depth = await queue.depth();
         metrics.queue.set({ state: 'lag' }, depth.lag);
@@ -206,7 +211,7 @@ export class Consumer {
    */
   private async accept(entry: QueueEntry): Promise<void> {
     if (this.draining) return this.giveBack(entry.id);
-    if (this.inFlight.has(entry.id) || this.ready.some((e) => e.id === entry.id)) return;
+    if (this.held().has(entry.id)) return;
     this.ready.push(entry);
     this.startReady();
   }
@@ -228,7 +233,12 @@ export class Consumer {
       metrics.failed.inc({ reason: 'max_deliveries' });
       log.error({ jobId: e.job.jobId, runAttempt: e.job.runAttempt, deliveries: e.deliveries }, 'job dead-lettered after repeated failures');
     }
-    for (const e of entries) if (!this.inFlight.has(e.id) && !this.ready.some((r) => r.id === e.id)) this.dispatch(e);
+    const held = this.held();
+    for (const e of entries) {
+      if (held.has(e.id)) continue;
+      held.add(e.id);
+      this.dispatch(e);
+    }
   }
 
   private dispatch(entry: QueueEntry): void {

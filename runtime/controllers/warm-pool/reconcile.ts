@@ -107,15 +107,16 @@ export class WarmPoolController {
 
   private recordDemand(doc: ConfigDocument, pods: V1Pod[], states: Map<string, StoredPoolState>, now: number): void {
     const since = new Map([...states].map(([pool, s]) => [pool, s.demand.lastArrivalAt]));
-    for (const [pool, arrivals] of newArrivals(doc, pods, this.seen, since)) {
-      const state = states.get(pool);
-      if (!state) continue;
+    const arrived = newArrivals(doc, pods, this.seen, since);
+    // Every pool, arrivals or not: recordFanOut also forgets old runs and expectations that lapsed.
+    for (const [pool, state] of states) {
+      const arrivals = arrived.get(pool) ?? [];
+      if (!arrivals.length && !state.fanOut) continue;
       const fanOut = recordFanOut(state.fanOut ?? emptyFanOut(), arrivals, now, this.deps.fanOut);
       state.fanOut = fanOut.state;
       // A wave that was expected is its pipeline's, not a burst to keep slots for afterwards.
       state.demand = arrivals.reduce((d, a, i) => recordArrivals(d, a.at, 1, this.demandOptions, !fanOut.anticipated[i]), state.demand);
     }
-    for (const state of states.values()) if (state.fanOut) state.fanOut = recordFanOut(state.fanOut, [], now, this.deps.fanOut).state;
     // Only pods still listed need remembering: a finished Job's pod is gone for good.
     this.seen = new Set(pods.flatMap((p) => (p.metadata?.uid ? [p.metadata.uid] : [])));
   }
