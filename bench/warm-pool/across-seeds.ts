@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { parseConfigDocument } from '../../runtime/config/document.ts';
-import { CONTROLLER_POOL, POLICIES, type Policy } from './policies.ts';
+import { CONTROLLER_POOL, POLICIES, policyByName, type Policy } from './policies.ts';
 import { replayTrace } from './replay.ts';
 import { policyStats } from './stats.ts';
 import { DAY_PERIODS, generateTrace, TRACE_SPECS } from './traces.ts';
@@ -22,8 +22,8 @@ const USAGE = 'usage: across-seeds.ts TRACE SEEDS(1,2,…) POLICIES(fixed-2,sche
 async function main(argv: string[]): Promise<void> {
   const [traceName, seeds, names, override] = argv;
   const spec = TRACE_SPECS.find((s) => s.name === traceName);
-  const policies = (names ?? '').split(',').map((n) => POLICIES.find((p) => p.name === n));
-  if (!spec || !seeds || policies.some((p) => !p)) throw new Error(`${USAGE}\ntraces: ${TRACE_SPECS.map((s) => s.name).join(', ')}; policies: ${POLICIES.map((p) => p.name).join(', ')}`);
+  const policies = (names ?? '').split(',').map(policyOrUndefined);
+  if (!spec || !seeds || policies.some((p) => !p)) throw new Error(`${USAGE}\ntraces: ${TRACE_SPECS.map((s) => s.name).join(', ')}; policies: fixed-N, scheduled-N (any N), ${POLICIES.filter((p) => p.controller).map((p) => p.name).join(', ')}`);
   const pool = override ? { ...CONTROLLER_POOL, ...(JSON.parse(override) as object) } : undefined;
   for (const seed of seeds.split(',').map(Number)) {
     const trace = generateTrace({ ...spec, seed });
@@ -37,6 +37,14 @@ async function main(argv: string[]): Promise<void> {
           `idle ${s.idlePlaceholderCpuHours} CPU-h, node ${s.nodeCpuHours} CPU-h; cold/idle by period: ${periods}\n`,
       );
     }
+  }
+}
+
+function policyOrUndefined(name: string): Policy | undefined {
+  try {
+    return policyByName(name);
+  } catch {
+    return undefined;
   }
 }
 

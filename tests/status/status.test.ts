@@ -82,7 +82,7 @@ describe('status view (npm run status, GET /status) in local mode', function () 
     for (const want of [/^runs-fleet status at .* — answered by orchestrator-0 \(the leader\)$/m, /^Queue +\d+ waiting, \d+ in flight, \d+ dead letters?;/m,
       /dead letter job \d+ octo-org\/app: /, /^Warm pools POOL +CLASS +MIN\.\.MAX +DESIRED +READY +HITS +MISSES$/m, new RegExp(`^ +default +4cpu-linux-arm64 +2\\.\\.10 +(${defaultFloors().join('|')}) +\\1 +\\d+ +\\d+$`, 'm'),
       /^GitHub +budget left: core \d+/m, new RegExp(`^ +App ${local.stack.github.appId}: \\d+ requests, budget left core \\d+`, 'm'), /^Leader +orchestrator-0, renewed \d+ s ago/m]) assert.match(text.out, want);
-    const screen = (t: string) => t.split('\n').slice(1).join('\n').replace(/renewed \d+ s/, 'renewed N s').replace(/for \d+ s/g, 'for N s');
+    const screen = (t: string) => t.split('\n').slice(1).join('\n').replace(/renewed \d+ s/, 'renewed N s').replace(/for \d+ s/g, 'for N s').replace(/\(\d+ (s|min|h) ago\)/g, '(N ago)');
     assert.equal(screen(await (await fetch(`${url}/status?format=text`)).text()), screen(text.out), 'the HTTP text is the screen');
 
     const json = await status('--url', url, '--json');
