@@ -61,7 +61,7 @@ const GOAL =
   `(3) reaching p95 ≤ ${P95_GOAL_S} s costs ≤ 0.7× the cheapest anchor that reaches it`;
 
 function seedsFrom(env: NodeJS.ProcessEnv, quick: boolean): number[] {
-  // One seed by default: seeds 1–3 triple a sweep that already takes ~10 min on 2 shared cores.
+  // One seed by default: seeds 1–3 triple a sweep that already takes ~15 min on 2 shared cores.
   if (quick) return [1];
   const s = (env.WARM_POOL_SEEDS ?? '1').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
   return s.length ? s : [1, 2, 3];
@@ -201,7 +201,7 @@ function notes(o: WarmPoolOutcome): string[] {
     'Anchors: fixed N (a placeholder Deployment of N all day; N = 0 is no pool) and scheduled N (the same Deployment scaled to N on weekdays 08:00–18:00 UTC and to 0 otherwise, by the bench at the boundaries). ' +
       `The controller is the real \`WarmPoolController\`, a pass every ${CONTROLLER_INTERVAL_MS / 1000} s of virtual time, at each budget setting listed. ` +
       `Replays run on ${o.workers} worker thread(s) (\`bench/warm-pool/sweep.ts\`), each in its own cluster on its own virtual clock, so the numbers do not depend on the parallelism. ` +
-      'Bigger grid: `WARM_POOL_GRID=full` (fixed 0,1,2,3,4,6,8,12,16 and more controller budgets), `WARM_POOL_FIXED=…`, `WARM_POOL_SCHEDULED=…`, `WARM_POOL_SEEDS=…`, `WARM_POOL_WORKERS=…`.',
+      'Bigger grid: `WARM_POOL_GRID=full` (fixed 0–16, scheduled 1–8,12,16 and more controller budgets), `WARM_POOL_FIXED=…`, `WARM_POOL_SCHEDULED=…`, `WARM_POOL_SEEDS=…`, `WARM_POOL_WORKERS=…`.',
     'Start time = webhook (Job created) → the runner container running. Cold start = the runner\'s node did not exist when its pod was created; warm hit = it did (a placeholder\'s place or a free slot). ' +
       'A warm hit on a node still pulling the runner image waits for the rest of that pull. Each trace starts 1 h before 00:00 with an empty cluster and runs until every runner of the day started; percentiles are nearest-rank, then averaged over seeds in the tables.',
     `Bars, as computed: (1) at each measured budget from the controller's cheapest setting up, the best p95 among the controller's settings costing at most that vs the best among the anchors'; ` +
@@ -230,7 +230,7 @@ const bench: Bench = {
   title: 'Warm-pool policies on the cost–latency frontier',
   description:
     'Synthetic days of workflow-job arrivals (a working day with matrix bursts and a quiet night, a flat follow-the-sun day, a small team, and pipelines whose build fans out into a test matrix), ' +
-    'one seed by default and seeds 1–3 with `WARM_POOL_SEEDS=1,2,3` (the issue\'s sweep; three times the ~10 min), replayed through the simulated cluster on a virtual clock under every anchor an operator can configure elsewhere — fixed pools of N placeholders all day ' +
+    'one seed by default and seeds 1–3 with `WARM_POOL_SEEDS=1,2,3` (the issue\'s sweep; three times the ~15 min), replayed through the simulated cluster on a virtual clock under every anchor an operator can configure elsewhere — fixed pools of N placeholders all day ' +
     '(actions-runner-controller\'s minRunners) and cron pools of N in weekday working hours (the Terraform AWS runner module, RunsOn) — and under the warm-pool controller at several budget settings. ' +
     'Reported per point, in dollars beside CPU-hours: idle $/day (the placeholders\' share of node cost), node $/day (the sim\'s node cost), p50/p95/p99 start, cold starts, warm-hit rate; ' +
     'per trace a picture of p95 and cold starts against $/day with the anchors\' frontier beside the controller\'s; and issue 14\'s bars, computed. ' +

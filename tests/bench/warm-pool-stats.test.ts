@@ -64,7 +64,8 @@ describe('warm-pool benchmark statistics', () => {
 
   it('every swept policy is found again by its name, as a worker thread is told it', () => {
     const grid = sweepPolicies({ WARM_POOL_GRID: 'full' });
-    assert.deepEqual(grid.filter((p) => p.kind === 'fixed').map((p) => p.fixedReplicas ?? 0), [0, 1, 2, 3, 4, 6, 8, 12, 16]);
+    assert.deepEqual(grid.filter((p) => p.kind === 'fixed').map((p) => p.fixedReplicas ?? 0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    assert.deepEqual(sweepPolicies({}).filter((p) => p.kind === 'fixed').map((p) => p.fixedReplicas ?? 0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16], 'the default steps by one where the cheapest p95 ≤ 10 s anchor lies');
     for (const p of grid) assert.deepEqual(policyByName(p.name).doc, p.doc, p.name);
     assert.throws(() => policyByName('fixed-x'), /unknown policy/);
     assert.deepEqual(sweepPolicies({ WARM_POOL_FIXED: '0,3', WARM_POOL_SCHEDULED: '5' }).filter((p) => p.kind !== 'controller').map((p) => p.name), ['fixed-0', 'fixed-3', 'scheduled-5']);
