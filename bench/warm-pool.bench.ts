@@ -207,6 +207,10 @@ function notes(o: WarmPoolOutcome): string[] {
     `Bars, as computed: (1) at each measured budget from the controller's cheapest setting up, the best p95 among the controller's settings costing at most that vs the best among the anchors'; ` +
       '(2) the controller\'s fewest cold starts among settings costing ≤ the fixed pool of 2 vs the cold starts of the cheapest anchor costing at least as much as that setting (what a user would buy instead at that price); ' +
       `(3) the cheapest controller setting with p95 ≤ ${P95_GOAL_S} s vs the cheapest anchor with it. Each is judged per seed of each judged trace; the target is met only if all are.`,
+    'Why a bar can be out of reach on working day and follow the sun (reasoning, not a measurement): their matrix bursts come as a Poisson process with nothing before them that says one is coming, ' +
+      'so a burst finds the pool at its time-average level and leaves E[max(0, b − W)] cold starts, convex in the warm level W. At a given spend, holding W flat over the hours bursts come is then the best an online policy can do, ' +
+      'and that is what the anchors already do (follow the sun: flat all day, a fixed pool; working day: flat over working hours, a scheduled pool); a controller can tie them there, not beat them by 25 % or 0.7×. ' +
+      'What moves the frontier is lead time — a job that precedes its matrix, which fan-out anticipation uses on the fan-out trace — or shorter cold starts (images already on the disk a node boots from, e.g. a Bottlerocket data-volume snapshot), which move every policy\'s curve, anchors\' too.',
     ...svgNotes(o),
     `Sweep: ${o.traces.reduce((n, t) => n + Object.values(t.points).reduce((m, s) => m + Object.keys(s).length, 0), 0)} replays in ${Math.round(o.wallMs / 1000)} s of wall time.`,
   ];
