@@ -51,19 +51,29 @@ export function frontierBar(points: readonly Point[]): BarResult {
 }
 
 /**
- * Bar 2: at the fixed pool of 2's budget, the controller's fewest cold starts (among its settings
- * costing at most that) are ≥ 25 % below those of the cheapest anchor costing at least as much as
- * that controller setting: the anchor a user would buy instead at that price. (Read literally,
- * "best anchor of equal or higher cost" is any anchor costing more, up to the fixed pool of 16
- * with 0 cold starts, which no setting at the fixed 2's budget can beat by construction.)
+ * Bar 2: at the fixed pool of 2's budget B, some controller setting costing c ≤ B has ≥ 25 % fewer
+ * cold starts than the best anchor (fewest cold starts) costing between c and B — the anchors a
+ * user could buy instead for that money, fixed 2 always among them. (Read literally, "best anchor
+ * of equal or higher cost" is any anchor costing more, up to the fixed pool of 16 with 0 cold
+ * starts, which no setting at B can beat by construction. An earlier reading took only the
+ * cheapest anchor costing ≥ c, which a finer grid turned into a weak rival: scheduled 6 at $20.01
+ * with 54 cold beside fixed 2 at $20.97 with 38.)
  */
 export function coldBar(points: readonly Point[], fixed2: Point): BarResult {
-  const ctl = points.filter((p) => !p.anchor && p.usd <= fixed2.usd + 1e-9).sort((a, b) => a.cold - b.cold || a.usd - b.usd)[0];
-  if (!ctl) return { met: false, detail: `no controller setting costs ≤ the fixed 2's $${fixed2.usd.toFixed(2)}` };
-  const rival = points.filter((p) => p.anchor && p.usd >= ctl.usd - 1e-9).sort((a, b) => a.usd - b.usd || a.cold - b.cold)[0];
-  if (!rival) return { met: true, detail: `${ctl.policy} ${ctl.cold} cold ($${ctl.usd.toFixed(2)}); no anchor costs as much` };
-  const met = ctl.cold <= 0.75 * rival.cold;
-  return { met, detail: `${ctl.policy} ${ctl.cold} cold ($${ctl.usd.toFixed(2)}) vs ${rival.policy} ${rival.cold} ($${rival.usd.toFixed(2)}; fixed 2: ${fixed2.cold})` };
+  const budget = fixed2.usd + 1e-9;
+  const judged = points
+    .filter((p) => !p.anchor && p.usd <= budget)
+    .map((ctl) => {
+      const rival = points.filter((p) => p.anchor && p.usd >= ctl.usd - 1e-9 && p.usd <= budget).sort((a, b) => a.cold - b.cold || a.usd - b.usd)[0]!;
+      return { ctl, rival, ratio: rival.cold > 0 ? ctl.cold / rival.cold : ctl.cold > 0 ? Infinity : 0 };
+    })
+    .sort((a, b) => a.ratio - b.ratio || a.ctl.usd - b.ctl.usd);
+  if (!judged.length) return { met: false, detail: `no controller setting costs ≤ the fixed 2's $${fixed2.usd.toFixed(2)}` };
+  const { ctl, rival, ratio } = judged[0]!;
+  return {
+    met: ratio <= 0.75,
+    detail: `${ctl.policy} ${ctl.cold} cold ($${ctl.usd.toFixed(2)}) vs ${rival.policy} ${rival.cold} ($${rival.usd.toFixed(2)}), the best anchor costing $${ctl.usd.toFixed(2)}–$${fixed2.usd.toFixed(2)}`,
+  };
 }
 
 /** Bar 3: the cheapest controller setting with p95 ≤ 10 s costs ≤ 0.7 × the cheapest anchor with p95 ≤ 10 s. */

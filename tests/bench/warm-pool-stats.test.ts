@@ -96,12 +96,17 @@ describe('warm-pool frontier and bars', () => {
     assert.match(worse.detail, /above at/);
   });
 
-  it('bar 2 compares against the cheapest anchor costing at least as much as the controller setting (what a user would buy instead)', () => {
+  it('bar 2 compares against the best anchor costing between the controller setting and the fixed 2 (what a user could buy instead)', () => {
     const f2 = anchors[1]!;
-    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 52)], f2).met, true, '52 ≤ 0.75 × 70 (fixed 2, the cheapest anchor at ≥ $23)');
+    assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 52)], f2).met, true, '52 ≤ 0.75 × 70 (fixed 2)');
     assert.equal(coldBar([...anchors, pt('controller-a', false, 23, 100, 53)], f2).met, false, '53 > 0.75 × 70');
     assert.match(coldBar([...anchors, pt('controller-a', false, 23, 100, 53)], f2).detail, /vs fixed-2 70/, 'not fixed 16, whose 5 no setting at this price could beat');
     assert.equal(coldBar([...anchors, pt('controller-a', false, 25, 100, 1)], f2).met, false, 'costs more than the fixed 2');
+    const weak = pt('scheduled-6', true, 23.5, 131, 120);
+    assert.equal(coldBar([...anchors, weak, pt('controller-a', false, 23, 100, 60)], f2).met, false, 'a weak anchor just above the controller does not stand in for fixed 2');
+    const strong = pt('scheduled-3', true, 23.2, 120, 50);
+    assert.match(coldBar([...anchors, strong, pt('controller-a', false, 23, 100, 52)], f2).detail, /vs scheduled-3 50/, 'the best anchor in the bracket, not the fixed 2');
+    assert.equal(coldBar([...anchors, strong, pt('controller-a', false, 23, 100, 30), pt('controller-b', false, 23.9, 90, 40)], f2).met, true, 'any setting at or under the budget may meet it (30 ≤ 0.75 × 50)');
   });
 
   it('bar 3 is the price of p95 ≤ 10 s, controller vs anchors', () => {
