@@ -61,7 +61,7 @@ const GOAL =
   `(3) reaching p95 ≤ ${P95_GOAL_S} s costs ≤ 0.7× the cheapest anchor that reaches it`;
 
 function seedsFrom(env: NodeJS.ProcessEnv, quick: boolean): number[] {
-  // One seed by default: seeds 1–3 triple a sweep that already takes ~15 min on 2 shared cores.
+  // One seed by default: seeds 1–3 triple a sweep that already takes ~8–10 min on 2 shared cores (seeds 1–3 took 23 min here).
   if (quick) return [1];
   const s = (env.WARM_POOL_SEEDS ?? '1').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
   return s.length ? s : [1, 2, 3];
@@ -234,7 +234,7 @@ const bench: Bench = {
   title: 'Warm-pool policies on the cost–latency frontier',
   description:
     'Synthetic days of workflow-job arrivals (a working day with matrix bursts and a quiet night, a flat follow-the-sun day, a small team, and pipelines whose build fans out into a test matrix), ' +
-    'one seed by default and seeds 1–3 with `WARM_POOL_SEEDS=1,2,3` (the issue\'s sweep; three times the ~15 min), replayed through the simulated cluster on a virtual clock under every anchor an operator can configure elsewhere — fixed pools of N placeholders all day ' +
+    'one seed by default and seeds 1–3 with `WARM_POOL_SEEDS=1,2,3` (the issue\'s sweep; three times the ~8–10 min), replayed through the simulated cluster on a virtual clock under every anchor an operator can configure elsewhere — fixed pools of N placeholders all day ' +
     '(actions-runner-controller\'s minRunners) and cron pools of N in weekday working hours (the Terraform AWS runner module, RunsOn) — and under the warm-pool controller at several budget settings. ' +
     'Reported per point, in dollars beside CPU-hours: idle $/day (the placeholders\' share of node cost), node $/day (the sim\'s node cost), p50/p95/p99 start, cold starts, warm-hit rate; ' +
     'per trace a picture of p95 and cold starts against $/day with the anchors\' frontier beside the controller\'s; and issue 14\'s bars, computed. ' +

@@ -64,7 +64,7 @@ export function coldBar(points: readonly Point[], fixed2: Point): BarResult {
   const judged = points
     .filter((p) => !p.anchor && p.usd <= budget)
     .map((ctl) => {
-      const rival = points.filter((p) => p.anchor && p.usd >= ctl.usd - 1e-9 && p.usd <= budget).sort((a, b) => a.cold - b.cold || a.usd - b.usd)[0]!;
+      const rival = points.filter((p) => p.anchor && p.usd >= ctl.usd - 1e-9 && p.usd <= budget).sort((a, b) => a.cold - b.cold || a.usd - b.usd)[0] ?? fixed2;
       return { ctl, rival, ratio: rival.cold > 0 ? ctl.cold / rival.cold : ctl.cold > 0 ? Infinity : 0 };
     })
     .sort((a, b) => a.ratio - b.ratio || a.ctl.usd - b.ctl.usd);

@@ -150,7 +150,7 @@ const ints = (v: string | undefined, fallback: number[]) => (v ? v.split(',').ma
  * sits between 5 and 8 on these traces: a grid of 0,2,4,8,16 let fixed 8 stand in for it and
  * made the controller look 0.67× cheaper than an anchor when fixed 7 (or fixed 5, fan-out
  * seed 2) was the real one (0.74–0.91×). The default (fixed 0–8,12,16, scheduled 4,6,8,
- * controller A–C, W2, W4) with one seed takes ~15 min on 2 shared cores (a replay takes 15–30 s,
+ * controller A–C, W2, W4) with one seed takes ~8–10 min on 2 shared cores (a replay takes 8–30 s,
  * a controller's 60–80 s under load); WARM_POOL_GRID=full is the issue's whole grid (fixed 0–16,
  * scheduled 1–8,12,16 and more controller budgets), and WARM_POOL_FIXED / WARM_POOL_SCHEDULED
  * (comma lists) set the anchors.
