@@ -106,7 +106,11 @@ describe('warm-pool frontier and bars', () => {
     assert.equal(coldBar([...anchors, weak, pt('controller-a', false, 23, 100, 60)], f2).met, false, 'a weak anchor just above the controller does not stand in for fixed 2');
     const strong = pt('scheduled-3', true, 23.2, 120, 50);
     assert.match(coldBar([...anchors, strong, pt('controller-a', false, 23, 100, 52)], f2).detail, /vs scheduled-3 50/, 'the best anchor in the bracket, not the fixed 2');
-    assert.equal(coldBar([...anchors, strong, pt('controller-a', false, 23, 100, 30), pt('controller-b', false, 23.9, 90, 40)], f2).met, true, 'any setting at or under the budget may meet it (30 ≤ 0.75 × 50)');
+    // The fewest-cold setting (30) misses against an anchor beside it (32); a dearer one (40) meets it against fixed 2 (70).
+    const close = pt('scheduled-3', true, 23.2, 120, 32);
+    const mixed = coldBar([...anchors, close, pt('controller-a', false, 23, 100, 30), pt('controller-b', false, 23.9, 90, 40)], f2);
+    assert.equal(mixed.met, true, 'any setting at or under the budget may meet it (40 ≤ 0.75 × 70)');
+    assert.match(mixed.detail, /controller-b 40 cold .* vs fixed-2 70/);
   });
 
   it('bar 3 is the price of p95 ≤ 10 s, controller vs anchors', () => {
