@@ -141,6 +141,8 @@ interface Call extends Omit<HttpRequest, 'headers'> {
   auth: Auth;
   /** Set for generate-jitconfig so a 409 becomes RunnerNameConflictError. */
   runnerName?: string;
+  /** On every job's path: the limiter may reserve the next such call's points ahead. */
+  ahead?: boolean;
 }
 
 const API_VERSION = '2022-11-28';
@@ -207,6 +209,7 @@ export class GitHubClient {
         body: { name: request.name, runner_group_id: request.runnerGroupId, labels: request.labels, work_folder: request.workFolder ?? '_work' },
         auth: { kind: 'installation', candidates },
         runnerName: request.name,
+        ahead: true,
       },
       options,
     );
@@ -572,7 +575,7 @@ export class GitHubClient {
     for (;;) {
       // Among several Apps, the one whose budget lets the call go out soonest; after a
       // rate-limit refusal that App is paused, so the next pass picks another if any has room.
-      const { index } = await this.#limiter.acquireAny(keys, requestCost(call.method), { signal, maxWaitMs: this.#maxWaitMs });
+      const { index } = await this.#limiter.acquireAny(keys, requestCost(call.method), { signal, maxWaitMs: this.#maxWaitMs, ahead: call.ahead });
       const key = keys[index]!;
       const chosen: Candidate | { app: AppContext; installationId?: undefined } = auth.kind === 'app' ? { app: auth.app } : auth.candidates[index]!;
       const credential = await (chosen.installationId === undefined

@@ -48,6 +48,12 @@ export function createGitHubMetrics(registry: Registry) {
       labelNames: ['app'] as const,
       registers: [registry],
     }),
+    rateLimitAhead: new Counter({
+      name: 'runs_fleet_github_rate_limit_ahead_total',
+      help: 'Reservations made ahead for the next JIT call, by App id and outcome: used (a call went out with no limiter round trip) or returned (unused in time, or a pause).',
+      labelNames: ['app', 'outcome'] as const,
+      registers: [registry],
+    }),
     rateLimitHits: new Counter({
       name: 'runs_fleet_github_rate_limit_responses_total',
       help: 'GitHub responses that were rate-limit rejections (403/429), by App id and kind.',

@@ -64,6 +64,20 @@ export interface GitHubRateLimiterOptions {
   maxWaitMs?: number;
   metrics?: GitHubMetrics;
   logger?: Logger;
+  /**
+   * How long a reservation made ahead may be held (0, off, by default). With it, an
+   * acquire that asks for `ahead` and went out at once reserves the next call's points
+   * in the background, off the caller's path, so the next acquire with the same
+   * candidates and cost returns without a Valkey round trip. Only points free right now
+   * are taken ahead (never a wait, so never a debt on the shared bucket), at most one
+   * reservation per replica and candidate set, and one not used within `aheadMs` is
+   * given back. Sends then lag their reservations by at most `aheadMs`, so any window W
+   * sees at most capacity + rate·(W + aheadMs) points: at GitHub's 900 and the 0.95
+   * headroom, 869 points for 1 s. A pause this replica observes drops what it holds; one
+   * recorded by another replica is seen at its next round trip, so a held reservation can
+   * send one call into it (refused, then paused and retried like any refusal).
+   */
+  aheadMs?: number;
 }
 
 /**
@@ -80,6 +94,18 @@ export interface LimitKey {
 export interface AcquireOptions {
   signal?: AbortSignal;
   maxWaitMs?: number;
+  /** Reserve the next call's points ahead (see `aheadMs`): for calls on every job's path. */
+  ahead?: boolean;
+}
+
+/** Points reserved ahead for the next call with the same candidates and cost. */
+interface HeldReservation {
+  index: number;
+  app: string;
+  bucket: string;
+  cost: number;
+  epoch: number;
+  at: number;
 }
 
 export interface RateLimitResponse {
@@ -224,6 +250,10 @@ export class GitHubRateLimiter {
   readonly #remaining = new Map<string, Map<string, number>>();
   /** Where acquireAny starts looking among equal candidates. */
   #turn = 0;
+  readonly #aheadMs: number;
+  /** By candidate set and cost: at most one reservation held ahead, and one being made. */
+  readonly #held = new Map<string, HeldReservation>();
+  readonly #reserving = new Set<string>();
 
   constructor(options: GitHubRateLimiterOptions) {
     const points = options.secondary?.points ?? 900;
@@ -246,6 +276,7 @@ export class GitHubRateLimiter {
     this.#maxWaitMs = options.maxWaitMs ?? 65 * 60_000;
     this.#metrics = options.metrics;
     this.#log = options.logger ?? silentLogger();
+    this.#aheadMs = options.aheadMs ?? 0;
   }
 
   /** Points per ms the bucket refills at, and its capacity (for benches and tests). */
@@ -277,6 +308,15 @@ export class GitHubRateLimiter {
     if (candidates.length === 0) throw new RangeError('GitHub rate limiter: acquireAny needs at least one candidate');
     const keys = candidates.map((k) => this.#keys(k));
     const flat = keys.flat();
+    const aheadKey = options.ahead && this.#aheadMs > 0 ? `${cost} ${flat.join(' ')}` : undefined;
+    if (aheadKey) {
+      const held = this.#takeHeld(aheadKey);
+      if (held !== undefined) {
+        options.signal?.throwIfAborted();
+        this.#reserveAhead(aheadKey, flat, cost, candidates);
+        return { index: held, waitedMs: 0 };
+      }
+    }
     const started = this.#clock.now();
     const deadline = started + (options.maxWaitMs ?? this.#maxWaitMs);
     for (;;) {
@@ -288,7 +328,11 @@ export class GitHubRateLimiter {
         this.#cmd.ghRlAcquireBest(flat.length, ...flat, now, cost, this.#capacity, this.#ratePerMs, deadline - now, this.#bucketTtlMs, rotate),
       );
       const key = candidates[index]!;
-      if (code === 1 && waitMs === 0) return { index, waitedMs: this.#clock.now() - started };
+      if (code === 1 && waitMs === 0) {
+        // Room now, so likely for the next call too: reserve it while this one goes out.
+        if (aheadKey) this.#reserveAhead(aheadKey, flat, cost, candidates);
+        return { index, waitedMs: this.#clock.now() - started };
+      }
       if (code === 2 || now + waitMs > deadline) {
         throw new GitHubRateLimitedError(
           `GitHub rate limit: ${key.family} would wait ${Math.ceil(waitMs / 1000)} s, longer than allowed; retry later`,
@@ -323,6 +367,8 @@ export class GitHubRateLimiter {
       defaultPauseMs: this.#defaultPauseMs,
       resetSkewMs: this.#resetSkewMs,
     });
+    // Pauses are rare: whatever is held ahead is given back, and the next acquire sees the pause.
+    if (verdict.kind !== 'none') for (const k of [...this.#held.keys()]) this.#release(k);
     const [scopePause, familyPause, bucket] = this.#keys(key);
     if (verdict.kind === 'primary') {
       this.#metrics?.rateLimitHits.inc({ kind: 'primary', app: key.app });
@@ -350,6 +396,45 @@ export class GitHubRateLimiter {
     if (!byScope) this.#remaining.set(group, (byScope = new Map()));
     byScope.set(key.scope, remaining);
     this.#metrics.rateLimitRemaining.set({ resource, app: key.app }, Math.min(...byScope.values()));
+  }
+
+  /** The held reservation's candidate index, when one is held and young enough to use. */
+  #takeHeld(aheadKey: string): number | undefined {
+    const held = this.#held.get(aheadKey);
+    if (!held) return undefined;
+    if (this.#clock.now() - held.at > this.#aheadMs) {
+      this.#release(aheadKey);
+      return undefined;
+    }
+    this.#held.delete(aheadKey);
+    this.#metrics?.rateLimitAhead.inc({ app: held.app, outcome: 'used' });
+    return held.index;
+  }
+
+  /** In the background: reserves the next call's points if they are free now (max wait 0). */
+  #reserveAhead(aheadKey: string, flat: string[], cost: number, candidates: readonly LimitKey[]): void {
+    if (this.#held.has(aheadKey) || this.#reserving.has(aheadKey)) return;
+    this.#reserving.add(aheadKey);
+    const now = this.#clock.now();
+    const rotate = candidates.length > 1 ? this.#turn++ : 0;
+    this.#cmd.ghRlAcquireBest(flat.length, ...flat, now, cost, this.#capacity, this.#ratePerMs, 0, this.#bucketTtlMs, rotate)
+      .then(([code, waitMs, epoch, index]) => {
+        if (code !== 1 || waitMs !== 0) return;
+        const held: HeldReservation = { index, app: candidates[index]!.app, bucket: flat[index * 3 + 2]!, cost, epoch, at: now };
+        this.#held.set(aheadKey, held);
+        // Unused within aheadMs: the points go back to every replica.
+        setTimeout(() => { if (this.#held.get(aheadKey) === held) this.#release(aheadKey); }, this.#aheadMs).unref();
+      })
+      .catch(() => undefined)
+      .finally(() => this.#reserving.delete(aheadKey));
+  }
+
+  #release(aheadKey: string): void {
+    const held = this.#held.get(aheadKey);
+    if (!held) return;
+    this.#held.delete(aheadKey);
+    this.#metrics?.rateLimitAhead.inc({ app: held.app, outcome: 'returned' });
+    this.#cmd.ghRlRefund(held.bucket, held.cost, this.#capacity, held.epoch).catch(() => undefined);
   }
 
   async #sleep(ms: number, signal: AbortSignal | undefined, reservation?: { bucket: string; cost: number; epoch: number }): Promise<void> {
