@@ -4,6 +4,7 @@ import { LabelError } from '../labels/errors.ts';
 import type { Logger } from '../log.ts';
 import type { EnqueueResult, QueuedJob } from '../queue/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { jobStage, stageNow } from '../util/job-stages.ts';
 import type { IngressMetrics } from './metrics.ts';
 import { parseWorkflowJob, type WorkflowJobEvent } from './payload.ts';
 import { BodyTooLargeError, readRawBody } from './read-raw-body.ts';
@@ -48,6 +49,7 @@ const reply = (status: number, outcome: string, body: Record<string, unknown>): 
  */
 export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Promise<WebhookResponse> {
   const receivedAt = deps.clock.now();
+  const startedAt = stageNow();
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     req.resume();
@@ -87,6 +89,10 @@ export async function handleWebhook(req: IncomingMessage, deps: WebhookDeps): Pr
   const parsed = parseWorkflowJob(body);
   if (!parsed.ok) return reply(400, 'bad_payload', { error: 'not a workflow_job payload', problems: parsed.problems.slice(0, 10) });
   const job = parsed.event;
+  if (job.action === 'queued') {
+    jobStage(job.jobId, job.runAttempt, 'received', startedAt);
+    jobStage(job.jobId, job.runAttempt, 'checked');
+  }
   deps.metrics.jobsReceived.inc({ action: job.action });
   const log = deps.log.child({ deliveryId, jobId: job.jobId, runAttempt: job.runAttempt, repository: job.repository });
 
@@ -138,6 +144,7 @@ async function onQueued(job: WorkflowJobEvent, deliveryId: string, receivedAt: n
   };
   let result: EnqueueResult;
   try {
+    jobStage(job.jobId, job.runAttempt, 'enqueuing');
     result = await deps.enqueue(queued);
   } catch (err) {
     log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'job not stored: Valkey unavailable');

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
+import diagnostics from 'node:diagnostics_channel';
+import { JOB_STAGE_CHANNEL, type JobStageEvent } from '../../runtime/util/job-stages.ts';
 import { parseConfigDocument } from '../../runtime/config/document.ts';
 import { createProvisionerMetrics } from '../../runtime/controllers/provisioner/metrics.ts';
 import { GitHubClient } from '../../runtime/github/client.ts';
@@ -84,6 +86,26 @@ describe('provisioning end to end (webhook → Valkey → consumer → GitHub do
     assert.ok(record!.stages.receivedAt! <= record!.stages.enqueuedAt! && record!.stages.enqueuedAt! <= record!.stages.jobCreatedAt!);
     assert.ok(!text().includes(registered!.encodedJitConfig), 'the JIT config never reaches a log line');
     for (const token of s.github.issuedTokens()) assert.ok(!text().includes(token), 'no installation token in the logs');
+  });
+
+  it('publishes each stage of a job on the job-stage diagnostics channel, in order, once', async () => {
+    const seen: JobStageEvent[] = [];
+    const onStage = (m: unknown) => void seen.push(m as JobStageEvent);
+    diagnostics.subscribe(JOB_STAGE_CHANNEL, onStage);
+    try {
+      s = await stack();
+      const job = s.github.queueJob({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', 'runs-fleet=78/runner=4cpu-linux-arm64/pool=default'] });
+      await s.github.deliveriesSettled();
+      await eventually(() => s!.orchestrators[0]!.records.get(job.id, 1), (r) => r?.status === 'job_created');
+      const mine = seen.filter((e) => e.jobId === job.id && e.runAttempt === 1);
+      assert.deepEqual(mine.map((e) => e.stage), ['received', 'checked', 'enqueuing', 'provisioning', 'jit_issued', 'objects_sent']);
+      for (let i = 1; i < mine.length; i++) assert.ok(mine[i]!.at >= mine[i - 1]!.at, `${mine[i]!.stage} is stamped after ${mine[i - 1]!.stage}`);
+      const record = await s.orchestrators[0]!.records.get(job.id, 1);
+      // Both clocks read the system time: the stages fall within the record's whole-millisecond stamps.
+      assert.ok(mine[0]!.at >= record!.stages.receivedAt! - 1 && mine.at(-1)!.at <= record!.stages.jobCreatedAt! + 1);
+    } finally {
+      diagnostics.unsubscribe(JOB_STAGE_CHANNEL, onStage);
+    }
   });
 
   it('the same job delivered to three orchestrators at once yields one Job', async () => {

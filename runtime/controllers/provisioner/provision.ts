@@ -12,6 +12,7 @@ import type { JobRecords } from '../../queue/job-records.ts';
 import type { QueueEntry, QueuedJob } from '../../queue/types.ts';
 import type { Clock } from '../../util/clock.ts';
 import { RetryableError } from '../../util/errors.ts';
+import { jobStage } from '../../util/job-stages.ts';
 import { retry } from '../../util/retry.ts';
 import { RUNNER_NAME_PREFIX } from '../sweeps/orphans.ts';
 import type { ProvisionerMetrics } from './metrics.ts';
@@ -54,6 +55,7 @@ const GITHUB_RETRY = { attempts: 6, baseMs: 250, maxMs: 15_000 } as const;
  */
 export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise<ProvisionOutcome> {
   const { job } = entry;
+  jobStage(job.jobId, job.runAttempt, 'provisioning');
   const doc = deps.doc();
   const runner = resolveRunner(job.request as RunnerRequest, doc);
   const name = runnerObjectName(job);
@@ -89,6 +91,7 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
     if (err instanceof JobFinishedError) return finished(job, {}, runner.className, deps, log);
     throw err;
   }
+  jobStage(job.jobId, job.runAttempt, 'jit_issued');
   const made = { jobName: name, runnerId: jit.runnerId, scope: jit.scope };
   const input = { job, runner, doc, namespace: deps.namespace, runnerName: jit.runnerName, runnerImage: deps.runnerImage?.() };
   const { job: jobBody } = buildRunnerJob(input);
@@ -101,6 +104,7 @@ export async function provision(entry: QueueEntry, deps: ProvisionDeps): Promise
     scope: jit.scope, installationId: String(job.installationId), className: runner.className, pool: runner.pool,
   });
   intent.catch(() => {});
+  jobStage(job.jobId, job.runAttempt, 'objects_sent');
   const [created] = await Promise.all([
     createOrGet(() => deps.kube.batch.createNamespacedJob({ namespace: deps.namespace, body: jobBody }), () => readJob(name, deps), deps),
     createOrGet(() => deps.kube.core.createNamespacedSecret({ namespace: deps.namespace, body: secret }), async () => undefined, deps),
