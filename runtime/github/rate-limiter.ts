@@ -310,9 +310,9 @@ export class GitHubRateLimiter {
     const flat = keys.flat();
     const aheadKey = options.ahead && this.#aheadMs > 0 ? `${cost} ${flat.join(' ')}` : undefined;
     if (aheadKey) {
+      options.signal?.throwIfAborted();
       const held = this.#takeHeld(aheadKey);
       if (held !== undefined) {
-        options.signal?.throwIfAborted();
         this.#reserveAhead(aheadKey, flat, cost, candidates);
         return { index: held, waitedMs: 0 };
       }
