@@ -322,11 +322,7 @@ export class GitHubRateLimiter {
     for (;;) {
       options.signal?.throwIfAborted();
       const now = this.#clock.now();
-      // Equal candidates (all idle) are taken in turn, from a rotating start.
-      const rotate = candidates.length > 1 ? this.#turn++ : 0;
-      const [code, waitMs, epoch, index] = await this.#valkey(() =>
-        this.#cmd.ghRlAcquireBest(flat.length, ...flat, now, cost, this.#capacity, this.#ratePerMs, deadline - now, this.#bucketTtlMs, rotate),
-      );
+      const [code, waitMs, epoch, index] = await this.#valkey(() => this.#reserve(flat, candidates.length, now, cost, deadline - now));
       const key = candidates[index]!;
       if (code === 1 && waitMs === 0) {
         // Room now, so likely for the next call too: reserve it while this one goes out.
@@ -398,6 +394,13 @@ export class GitHubRateLimiter {
     this.#metrics.rateLimitRemaining.set({ resource, app: key.app }, Math.min(...byScope.values()));
   }
 
+  /** One ACQUIRE step: reserves on the best candidate unless that would wait longer than `maxWaitMs` (see ACQUIRE). */
+  #reserve(flat: string[], candidates: number, now: number, cost: number, maxWaitMs: number) {
+    // Equal candidates (all idle) are taken in turn, from a rotating start.
+    const rotate = candidates > 1 ? this.#turn++ : 0;
+    return this.#cmd.ghRlAcquireBest(flat.length, ...flat, now, cost, this.#capacity, this.#ratePerMs, maxWaitMs, this.#bucketTtlMs, rotate);
+  }
+
   /** The held reservation's candidate index, when one is held and young enough to use. */
   #takeHeld(aheadKey: string): number | undefined {
     const held = this.#held.get(aheadKey);
@@ -416,8 +419,7 @@ export class GitHubRateLimiter {
     if (this.#held.has(aheadKey) || this.#reserving.has(aheadKey)) return;
     this.#reserving.add(aheadKey);
     const now = this.#clock.now();
-    const rotate = candidates.length > 1 ? this.#turn++ : 0;
-    this.#cmd.ghRlAcquireBest(flat.length, ...flat, now, cost, this.#capacity, this.#ratePerMs, 0, this.#bucketTtlMs, rotate)
+    this.#reserve(flat, candidates.length, now, cost, 0)
       .then(([code, waitMs, epoch, index]) => {
         if (code !== 1 || waitMs !== 0) return;
         const held: HeldReservation = { index, app: candidates[index]!.app, bucket: flat[index * 3 + 2]!, cost, epoch, at: now };
