@@ -1,6 +1,7 @@
 // What bench/lib/world-child.ts and its parent (split-stack.ts) say to each other, apart from
 // the child's entry so that importing these does not start a world.
 import type { ConfigDocument } from '../../runtime/config/document.ts';
+import { stageNow } from '../../runtime/util/job-stages.ts';
 import type { GitHubDoubleOptions } from '../../sim/github/double.ts';
 import type { WorkflowJobFields } from '../../sim/github/webhook-payload.ts';
 import type { SimTimings } from '../../sim/k8s/cluster.ts';
@@ -52,5 +53,8 @@ export type WorldMessage =
   | { type: 'sent'; sent: Sent[] }
   | { type: 'pong'; id: number; at: number };
 
-/** Epoch ms with performance.now()'s resolution: both processes read the same system clock at their origin. */
-export const now = (): number => performance.timeOrigin + performance.now();
+/**
+ * Epoch ms with performance.now()'s resolution: both processes read the same system clock at their origin.
+ * The orchestrator's job stages are stamped with this very clock, so the benches compare them with no mapping.
+ */
+export const now = stageNow;
